@@ -1,0 +1,438 @@
+package keras
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tracker-ml/tracker/snapshot"
+)
+
+// layerConfig is one layer as the model config describes it.
+type layerConfig struct {
+	class string
+	name  string
+	cfg   map[string]any
+	order int // position in the config's layer list, which is the order Keras saves weights in
+}
+
+// modelConfig is a parsed Keras model config reduced to a chain of layers.
+type modelConfig struct {
+	name         string
+	layers       []layerConfig // chain order, input to output, InputLayer removed
+	all          []layerConfig // config order, InputLayer included
+	inputs       int           // declared input width, 0 if the config does not say
+	kerasVersion string        // from to_json's top-level keras_version, if any
+	backend      string
+}
+
+// supportedClasses lists the layer classes tracker runs, with Keras's other
+// names for them.
+var supportedClasses = map[string]string{
+	"InputLayer":         "InputLayer",
+	"Dense":              snapshot.ClassDense,
+	"Activation":         snapshot.ClassActivation,
+	"Dropout":            snapshot.ClassDropout,
+	"BatchNormalization": snapshot.ClassBatchNormalization,
+	"Flatten":            snapshot.ClassFlatten,
+}
+
+// parseStructure decodes a structure file: JSON from model.to_json, or YAML
+// from model.to_yaml (Keras 2 only), into a modelConfig.
+func parseStructure(data []byte) (*modelConfig, error) {
+	trimmed := bytes.TrimSpace(data)
+	var root any
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		if err := json.Unmarshal(trimmed, &root); err != nil {
+			return nil, fmt.Errorf("not valid JSON: %w", err)
+		}
+	} else {
+		if err := yaml.Unmarshal(trimmed, &root); err != nil {
+			return nil, fmt.Errorf("neither JSON nor YAML: %w", err)
+		}
+	}
+	return parseModel(root)
+}
+
+// parseModel reduces a decoded model config to a chain of layers.
+func parseModel(root any) (*modelConfig, error) {
+	top, ok := root.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a Keras model config: the top level is not an object with class_name and config")
+	}
+	class, _ := top["class_name"].(string)
+	if class == "" {
+		return nil, fmt.Errorf("not a Keras model config: no class_name at the top level")
+	}
+	mc := &modelConfig{}
+	mc.kerasVersion, _ = top["keras_version"].(string)
+	mc.backend, _ = top["backend"].(string)
+	var err error
+	switch class {
+	case "Sequential":
+		err = mc.parseSequential(top["config"])
+	case "Model", "Functional":
+		err = mc.parseFunctional(top["config"])
+	default:
+		return nil, fmt.Errorf("%w: model class %q is not supported: tracker reads Sequential models and functional models that form a single chain", ErrUnsupported, class)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mc, nil
+}
+
+func (mc *modelConfig) parseSequential(cfg any) error {
+	var raw []any
+	switch c := cfg.(type) {
+	case []any: // Keras 2.0 and 2.1: the config is the layer list
+		raw = c
+	case map[string]any:
+		mc.name, _ = c["name"].(string)
+		raw, _ = c["layers"].([]any)
+		if raw == nil {
+			return fmt.Errorf("not a Keras model config: Sequential config has no layers list")
+		}
+	default:
+		return fmt.Errorf("not a Keras model config: Sequential config is neither a list nor an object")
+	}
+	for i, r := range raw {
+		l, err := decodeLayer(r, i)
+		if err != nil {
+			return err
+		}
+		mc.all = append(mc.all, l)
+	}
+	return mc.buildChain(mc.all)
+}
+
+func (mc *modelConfig) parseFunctional(cfg any) error {
+	c, ok := cfg.(map[string]any)
+	if !ok {
+		return fmt.Errorf("not a Keras model config: functional config is not an object")
+	}
+	mc.name, _ = c["name"].(string)
+	raw, _ := c["layers"].([]any)
+	byName := map[string]layerConfig{}
+	parents := map[string][]string{}
+	for i, r := range raw {
+		l, err := decodeLayer(r, i)
+		if err != nil {
+			return err
+		}
+		m := r.(map[string]any)
+		if n, ok := m["name"].(string); ok && n != "" {
+			l.name = n
+		}
+		mc.all = append(mc.all, l)
+		byName[l.name] = l
+		parents[l.name] = inboundLayers(m["inbound_nodes"])
+	}
+	ins := endpointNames(c["input_layers"])
+	outs := endpointNames(c["output_layers"])
+	if len(ins) != 1 || len(outs) != 1 {
+		return fmt.Errorf("functional model has %d inputs and %d outputs: tracker supports one input and one output", len(ins), len(outs))
+	}
+	// Walk back from the output; every layer must have exactly one parent.
+	var chain []layerConfig
+	seen := map[string]bool{}
+	for name := outs[0]; ; {
+		l, ok := byName[name]
+		if !ok {
+			return fmt.Errorf("functional model refers to layer %q, which its config does not define", name)
+		}
+		if seen[name] {
+			return fmt.Errorf("functional model has a cycle at layer %q", name)
+		}
+		seen[name] = true
+		chain = append(chain, l)
+		p := parents[name]
+		if name == ins[0] || len(p) == 0 {
+			break
+		}
+		if len(p) > 1 {
+			return fmt.Errorf("layer %q (%s) takes %d inputs (%s): tracker supports functional models that form a single chain",
+				name, l.class, len(p), strings.Join(p, ", "))
+		}
+		name = p[0]
+	}
+	if len(seen) != len(byName) {
+		return fmt.Errorf("functional model has %d layers off the path from input to output: tracker supports functional models that form a single chain", len(byName)-len(seen))
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	return mc.buildChain(chain)
+}
+
+// decodeLayer reads class_name and config of one layer entry, in either the
+// Keras 2 form or the Keras 3 form with module and registered_name.
+func decodeLayer(r any, order int) (layerConfig, error) {
+	m, ok := r.(map[string]any)
+	if !ok {
+		return layerConfig{}, fmt.Errorf("not a Keras model config: layer %d is not an object", order)
+	}
+	class, _ := m["class_name"].(string)
+	cfg, _ := m["config"].(map[string]any)
+	if class == "" || cfg == nil {
+		return layerConfig{}, fmt.Errorf("not a Keras model config: layer %d has no class_name or config", order)
+	}
+	name, _ := cfg["name"].(string)
+	l := layerConfig{class: class, name: name, cfg: cfg, order: order}
+	if _, ok := supportedClasses[class]; !ok {
+		return l, fmt.Errorf("%w: layer %q is a %s, which tracker does not support (supported: Dense, Activation, Dropout, BatchNormalization, Flatten, InputLayer)", ErrUnsupported, name, class)
+	}
+	if b, ok := m["build_config"].(map[string]any); ok {
+		l.cfg = cloneWith(cfg, "build_input_shape", b["input_shape"])
+	}
+	return l, nil
+}
+
+func cloneWith(m map[string]any, k string, v any) map[string]any {
+	c := make(map[string]any, len(m)+1)
+	for kk, vv := range m {
+		c[kk] = vv
+	}
+	c[k] = v
+	return c
+}
+
+// inboundLayers returns the names of the layers feeding a functional layer,
+// from Keras 2's nested lists or Keras 3's keras_history objects.
+func inboundLayers(nodes any) []string {
+	var names []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			// Keras 2: [name, node_index, tensor_index, kwargs]
+			if len(x) >= 3 {
+				if s, ok := x[0].(string); ok {
+					if _, ok := x[1].(float64); ok {
+						names = append(names, s)
+						return
+					}
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			if h, ok := x["keras_history"].([]any); ok && len(h) > 0 {
+				if s, ok := h[0].(string); ok {
+					names = append(names, s)
+					return
+				}
+			}
+			for _, k := range []string{"args", "config", "kwargs"} {
+				if e, ok := x[k]; ok {
+					walk(e)
+				}
+			}
+		}
+	}
+	walk(nodes)
+	return names
+}
+
+// endpointNames reads input_layers or output_layers: [[name, 0, 0], ...] or,
+// in Keras 3 with one endpoint, [name, 0, 0].
+func endpointNames(v any) []string {
+	list, _ := v.([]any)
+	if len(list) == 3 {
+		if s, ok := list[0].(string); ok {
+			return []string{s}
+		}
+	}
+	var names []string
+	for _, e := range list {
+		if t, ok := e.([]any); ok && len(t) > 0 {
+			if s, ok := t[0].(string); ok {
+				names = append(names, s)
+			}
+		}
+	}
+	return names
+}
+
+// buildChain drops InputLayer entries, taking the input width from them or
+// from the first layer's declared input shape.
+func (mc *modelConfig) buildChain(chain []layerConfig) error {
+	for i, l := range chain {
+		for _, key := range []string{"batch_input_shape", "batch_shape", "input_shape", "build_input_shape"} {
+			shape, ok := l.cfg[key]
+			if !ok || shape == nil || (i > 0 && key == "build_input_shape") {
+				continue
+			}
+			n, err := flatWidth(shape, key == "input_shape")
+			if err != nil {
+				return fmt.Errorf("layer %q (%s): %s %v: %w", l.name, l.class, key, shape, err)
+			}
+			if mc.inputs == 0 {
+				mc.inputs = n
+			}
+			break
+		}
+		if d, ok := l.cfg["input_dim"].(float64); ok && mc.inputs == 0 && i == 0 {
+			mc.inputs = int(d)
+		}
+		if l.class != "InputLayer" {
+			mc.layers = append(mc.layers, l)
+		}
+	}
+	if len(mc.layers) == 0 {
+		return fmt.Errorf("the model config has no layers besides its input")
+	}
+	return nil
+}
+
+// flatWidth returns n for a shape [null, n] (or [n] when the batch axis is
+// left out) and refuses anything that is not a flat feature vector.
+func flatWidth(shape any, noBatch bool) (int, error) {
+	dims, ok := shape.([]any)
+	if !ok {
+		return 0, fmt.Errorf("is not a list")
+	}
+	if !noBatch {
+		if len(dims) == 0 {
+			return 0, fmt.Errorf("has no dimensions")
+		}
+		dims = dims[1:]
+	}
+	if len(dims) != 1 {
+		return 0, fmt.Errorf("%w: input has %d feature dimensions: tracker supports models whose input is a flat vector of features", ErrUnsupported, len(dims))
+	}
+	n, ok := dims[0].(float64)
+	if !ok {
+		if i, isInt := dims[0].(int); isInt {
+			return i, nil
+		}
+		return 0, fmt.Errorf("has no fixed feature count")
+	}
+	return int(n), nil
+}
+
+// spec converts a layer's config into the engine's Spec.
+func (l layerConfig) spec() (snapshot.Spec, error) {
+	s := snapshot.Spec{Name: l.name, Class: supportedClasses[l.class]}
+	bad := func(format string, args ...any) (snapshot.Spec, error) {
+		return s, fmt.Errorf("layer %q (%s): %s", l.name, l.class, fmt.Sprintf(format, args...))
+	}
+	switch s.Class {
+	case snapshot.ClassDense:
+		units, ok := number(l.cfg["units"])
+		if !ok || units != math.Trunc(units) || units <= 0 {
+			return bad("units %v is not a positive whole number", l.cfg["units"])
+		}
+		s.Units = int(units)
+		act, err := activation(l.cfg["activation"])
+		if err != nil {
+			return bad("%v", err)
+		}
+		s.Activation = act
+		s.UseBias = boolOr(l.cfg["use_bias"], true)
+	case snapshot.ClassActivation:
+		act, err := activation(l.cfg["activation"])
+		if err != nil {
+			return bad("%v", err)
+		}
+		s.Activation = act
+	case snapshot.ClassDropout:
+		rate, ok := number(l.cfg["rate"])
+		if !ok {
+			return bad("rate %v is not a number", l.cfg["rate"])
+		}
+		s.Rate = rate
+	case snapshot.ClassBatchNormalization:
+		if !lastAxis(l.cfg["axis"]) {
+			return bad("axis %v: tracker supports normalisation over the feature axis only", l.cfg["axis"])
+		}
+		s.Epsilon = 1e-3
+		if e, ok := number(l.cfg["epsilon"]); ok {
+			s.Epsilon = e
+		}
+		s.Center = boolOr(l.cfg["center"], true)
+		s.Scale = boolOr(l.cfg["scale"], true)
+	}
+	return s, nil
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func boolOr(v any, def bool) bool {
+	if b, ok := v.(bool); ok {
+		return b
+	}
+	return def
+}
+
+// lastAxis accepts the BatchNormalization axis settings that mean the
+// feature axis of a flat input: -1, 1, or a one-element list of either.
+func lastAxis(v any) bool {
+	if v == nil {
+		return true
+	}
+	if l, ok := v.([]any); ok {
+		if len(l) != 1 {
+			return false
+		}
+		v = l[0]
+	}
+	n, ok := number(v)
+	return ok && (n == -1 || n == 1)
+}
+
+// activation reads an activation name; Keras writes it as a string, and
+// Keras 3 may wrap a registered function in an object.
+func activation(v any) (string, error) {
+	switch a := v.(type) {
+	case nil:
+		return "linear", nil
+	case string:
+		return a, nil
+	case map[string]any:
+		if c, ok := a["config"].(string); ok {
+			return c, nil
+		}
+		if c, ok := a["class_name"].(string); ok {
+			return "", fmt.Errorf("activation %q is a custom object, which tracker does not support", c)
+		}
+	}
+	return "", fmt.Errorf("activation %v is not a name", v)
+}
+
+var autoName = regexp.MustCompile(`^(.*?)(?:_(\d+))?$`)
+
+// snakeCase turns a Keras class name into the prefix Keras 3 uses for
+// auto-generated weight group names: BatchNormalization -> batch_normalization.
+func snakeCase(class string) string {
+	var b strings.Builder
+	for i, r := range class {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 {
+			prev := rune(class[i-1])
+			nextLower := i+1 < len(class) && class[i+1] >= 'a' && class[i+1] <= 'z'
+			if (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9') || nextLower {
+				b.WriteByte('_')
+			}
+		}
+		if upper {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
