@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracker-ml/tracker/snapshot/keras"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+type exportModelOptions struct {
+	model string
+	out   string
+	week  string
+}
+
+func newExportModelCmd(g *globals) *cobra.Command {
+	opts := &exportModelOptions{}
+	cmd := &cobra.Command{
+		Use:   "export-model WEEK [--model NAME] --out DIR",
+		Short: "Write a stored version back out as Keras files",
+		Long: `Write the latest version of WEEK as DIR/<model>_structure.json and
+DIR/<model>_weights.h5 in the Keras 2 save_weights layout, every weight
+bit-identical to what was ingested. Keras, h5py and tracker ingest read it.`,
+		Args: exactArgs(1, "one WEEK"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.week = args[0]
+			return runExportModel(g, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.model, "model", tracker.DefaultModel, "model series name")
+	cmd.Flags().StringVar(&opts.out, "out", "", "directory to write into (created if missing)")
+	return cmd
+}
+
+func runExportModel(g *globals, opts *exportModelOptions) error {
+	if opts.out == "" {
+		return usagef("export-model needs --out DIR")
+	}
+	store, err := g.open(true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	vi, err := versionFor(store, opts.model, opts.week)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Snapshot(vi.Model, vi.Version)
+	if err != nil {
+		return err
+	}
+	s, w, err := keras.Export(snap, opts.out, vi.Model)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.env.Out, s)
+	fmt.Fprintln(g.env.Out, w)
+	return nil
+}

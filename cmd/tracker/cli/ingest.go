@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/snapshot"
+	"github.com/tracker-ml/tracker/snapshot/keras"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+type ingestOptions struct {
+	model          string
+	week           string
+	structure      string
+	replace        bool
+	allowNonFinite bool
+	paths          []string
+}
+
+func newIngestCmd(g *globals) *cobra.Command {
+	opts := &ingestOptions{}
+	cmd := &cobra.Command{
+		Use:   "ingest [--model NAME] [--week YYYY-MM-DD] [--structure FILE] [--replace] PATH...",
+		Short: "Store a retrained model as a new version",
+		Long: `Store each model as an immutable version of a model series.
+
+PATH may be a prefix (Model/20190114/0_10.1 for 0_10.1_structure.json and
+0_10.1_weights.h5), a structure file with its weights beside it (model.json
+and model.h5, or model.yaml), a full-model .h5/.hdf5, a .keras file, a
+directory holding one model, or a weights file with --structure.
+
+The week comes from --week, else from a YYYYMMDD or YYYY-MM-DD directory in
+the path. Every model is read and checked before the store is touched, and
+all PATHs land in one transaction: all of them or none.`,
+		Args: minArgs(1, "at least one model PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.paths = args
+			return runIngest(cmd.Context(), g, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.model, "model", tracker.DefaultModel, "model series name")
+	f.StringVar(&opts.week, "week", "", "week of this version, YYYY-MM-DD (default: a date directory in the path)")
+	f.StringVar(&opts.structure, "structure", "", "architecture file for weights-only files: JSON from model.to_json, a .keras file or a full-model .h5")
+	f.BoolVar(&opts.replace, "replace", false, "add a new version when the week already has a different one (the old one is kept)")
+	f.BoolVar(&opts.allowNonFinite, "allow-nonfinite", false, "store weights that contain NaN or Inf")
+	return cmd
+}
+
+func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
+	if err := tracker.CheckModelName(opts.model); err != nil {
+		return usageError{err}
+	}
+	week := ""
+	if opts.week != "" {
+		w, err := tracker.ParseWeek(opts.week)
+		if err != nil {
+			return usageError{fmt.Errorf("--week: %w", err)}
+		}
+		week = w
+	}
+	reqs := make([]tracker.IngestRequest, 0, len(opts.paths))
+	for i, path := range opts.paths {
+		if ctx != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if g.env.ErrTTY && len(opts.paths) > 1 {
+			fmt.Fprintf(g.env.ErrOut, "\rreading %d/%d %s\033[K", i+1, len(opts.paths), path)
+		}
+		w := week
+		if w == "" {
+			var ok bool
+			if w, ok = tracker.WeekFromPath(path); !ok {
+				return usagef("cannot tell the week of %s: no YYYYMMDD or YYYY-MM-DD directory in its path; pass --week YYYY-MM-DD", path)
+			}
+		}
+		snap, err := loadModel(path, opts.structure, opts.allowNonFinite)
+		if err != nil {
+			return err
+		}
+		ws := experiments.WeightSum(snap)
+		reqs = append(reqs, tracker.IngestRequest{
+			Model: opts.model, Week: w, Snapshot: snap, Replace: opts.replace,
+			Experiments: []tracker.Experiment{record(ws, g.env, 0)},
+		})
+	}
+	if g.env.ErrTTY && len(opts.paths) > 1 {
+		fmt.Fprint(g.env.ErrOut, "\r\033[K")
+	}
+	store, err := g.open(false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	results, err := store.Ingest(reqs)
+	if err != nil {
+		return err
+	}
+	for i, r := range results {
+		snap := reqs[i].Snapshot
+		if r.Unchanged {
+			fmt.Fprintf(g.env.Out, "%s %s v%d %s unchanged\n", r.Model, r.Week, r.Version, r.Hash[:12])
+			continue
+		}
+		fmt.Fprintf(g.env.Out, "%s %s v%d %s inputs=%d outputs=%d layers=%d params=%d\n",
+			r.Model, r.Week, r.Version, r.Hash[:12], snap.Inputs(), snap.Outputs(), len(snap.Layers()), snap.Params())
+	}
+	return nil
+}
+
+// loadModel resolves, reads and checks one model PATH.
+func loadModel(path, structure string, allowNonFinite bool) (*snapshot.Snapshot, error) {
+	files, err := keras.Resolve(path, structure)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := keras.Load(files)
+	if err != nil {
+		return nil, err
+	}
+	if !allowNonFinite {
+		if err := snap.CheckFinite(); err != nil {
+			return nil, fmt.Errorf("%s: %w: retrain or fix the model, or pass --allow-nonfinite to store it anyway", files.Weights, err)
+		}
+	}
+	return snap, nil
+}
+
+// record turns an experiment result into a store record.
+func record(r experiments.Result, env Env, seed int64) tracker.Experiment {
+	return tracker.Experiment{
+		Kind: r.Kind, Params: r.Params, Seed: seed, ToolVersion: Version(), CreatedAt: env.Now().UTC(),
+		Value: r.Value, Spread: r.Spread, Rank: r.Rank,
+	}
+}
+
+// isUsage reports whether err is a usage error.
+func isUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+type listOptions struct {
+	model  string
+	format string
+}
+
+func newListCmd(g *globals) *cobra.Command {
+	opts := &listOptions{}
+	cmd := &cobra.Command{
+		Use:   "list [--model NAME] [--format table|csv|json]",
+		Short: "List stored versions, oldest week first",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runList(g, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.model, "model", "", "only this model series (default: all)")
+	cmd.Flags().StringVar(&opts.format, "format", "", "table, csv or json (default: table on a terminal, csv when piped)")
+	return cmd
+}
+
+// listRow is one version as list prints it; the JSON keys are the CSV header.
+type listRow struct {
+	Model        string `json:"model"`
+	Week         string `json:"week"`
+	Version      uint64 `json:"version"`
+	Hash         string `json:"hash"`
+	KerasVersion string `json:"keras_version"`
+	Inputs       int    `json:"inputs"`
+	Outputs      int    `json:"outputs"`
+	Layers       int    `json:"layers"`
+	Params       int    `json:"params"`
+	Experiments  int    `json:"experiments"`
+}
+
+func runList(g *globals, opts *listOptions) error {
+	format, err := pickFormat(opts.format, g.env.OutTTY, formatTable, formatCSV, formatJSON)
+	if err != nil {
+		return err
+	}
+	store, err := g.open(true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	versions, err := store.Versions(opts.model)
+	if err != nil {
+		return err
+	}
+	rows := make([]listRow, 0, len(versions))
+	for _, v := range versions {
+		rows = append(rows, listRow{
+			Model: v.Model, Week: v.Week, Version: v.Version, Hash: v.Hash[:12], KerasVersion: v.Meta.KerasVersion,
+			Inputs: v.Inputs, Outputs: v.Outputs, Layers: len(v.Layers), Params: v.Params, Experiments: v.Experiments,
+		})
+	}
+	if format == formatJSON {
+		return writeJSON(g.env.Out, rows)
+	}
+	t := table{header: []string{"model", "week", "version", "hash", "keras_version", "inputs", "outputs", "layers", "params", "experiments"}}
+	for _, r := range rows {
+		t.add(r.Model, r.Week, r.Version, r.Hash, r.KerasVersion, r.Inputs, r.Outputs, r.Layers, r.Params, r.Experiments)
+	}
+	return t.write(g.env.Out, format)
+}
+
+// versionFor finds the version a WEEK argument names: a date, or "latest".
+func versionFor(store *tracker.Store, model, week string) (tracker.VersionInfo, error) {
+	if week == "latest" {
+		all, err := store.Versions(model)
+		if err != nil {
+			return tracker.VersionInfo{}, err
+		}
+		if len(all) == 0 {
+			return tracker.VersionInfo{}, usagef("model %q has no versions", model)
+		}
+		return all[len(all)-1], nil
+	}
+	w, err := tracker.ParseWeek(week)
+	if err != nil {
+		return tracker.VersionInfo{}, usageError{err}
+	}
+	return store.Version(model, w)
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracker-ml/tracker/snapshot"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+type showOptions struct {
+	model  string
+	format string
+	week   string
+}
+
+func newShowCmd(g *globals) *cobra.Command {
+	opts := &showOptions{}
+	cmd := &cobra.Command{
+		Use:   "show WEEK [--model NAME] [--format table|json]",
+		Short: "Show one version's architecture and where it came from",
+		Long:  "Show the latest version of WEEK (YYYY-MM-DD, or latest): its layers, source files with their SHA-256, Keras version and content hash.",
+		Args:  exactArgs(1, "one WEEK"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.week = args[0]
+			return runShow(g, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.model, "model", tracker.DefaultModel, "model series name")
+	cmd.Flags().StringVar(&opts.format, "format", formatTable, "table or json")
+	return cmd
+}
+
+type showLayer struct {
+	Name       string `json:"name"`
+	Class      string `json:"class"`
+	Units      int    `json:"units"`
+	Activation string `json:"activation,omitempty"`
+	Params     int    `json:"params"`
+}
+
+type showVersion struct {
+	Model        string            `json:"model"`
+	Week         string            `json:"week"`
+	Version      uint64            `json:"version"`
+	Hash         string            `json:"hash"`
+	Format       string            `json:"format"`
+	KerasVersion string            `json:"keras_version"`
+	Backend      string            `json:"backend"`
+	IngestedAt   time.Time         `json:"ingested_at"`
+	Inputs       int               `json:"inputs"`
+	Outputs      int               `json:"outputs"`
+	Params       int               `json:"params"`
+	Layers       []showLayer       `json:"layers"`
+	Sources      []snapshot.Source `json:"sources"`
+	Experiments  int               `json:"experiments"`
+}
+
+func runShow(g *globals, opts *showOptions) error {
+	format, err := pickFormat(opts.format, true, formatTable, formatJSON)
+	if err != nil {
+		return err
+	}
+	store, err := g.open(true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	vi, err := versionFor(store, opts.model, opts.week)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Snapshot(vi.Model, vi.Version)
+	if err != nil {
+		return err
+	}
+	sv := showVersion{
+		Model: vi.Model, Week: vi.Week, Version: vi.Version, Hash: vi.Hash, Format: vi.Meta.Format,
+		KerasVersion: vi.Meta.KerasVersion, Backend: vi.Meta.Backend, IngestedAt: vi.IngestedAt,
+		Inputs: vi.Inputs, Outputs: vi.Outputs, Params: vi.Params, Sources: vi.Meta.Sources, Experiments: vi.Experiments,
+	}
+	width := snap.Inputs()
+	for _, l := range snap.Layers() {
+		if l.Class == snapshot.ClassDense {
+			width = l.Units
+		}
+		sv.Layers = append(sv.Layers, showLayer{Name: l.Name, Class: l.Class, Units: width, Activation: l.Activation, Params: l.Params()})
+	}
+	if format == formatJSON {
+		return writeJSON(g.env.Out, sv)
+	}
+	w := g.env.Out
+	info := table{header: []string{"field", "value"}}
+	info.add("model", sv.Model)
+	info.add("week", sv.Week)
+	info.add("version", sv.Version)
+	info.add("hash", sv.Hash)
+	info.add("format", sv.Format)
+	info.add("keras_version", sv.KerasVersion)
+	info.add("backend", sv.Backend)
+	info.add("ingested_at", sv.IngestedAt.Format(time.RFC3339))
+	info.add("inputs", sv.Inputs)
+	info.add("outputs", sv.Outputs)
+	info.add("params", sv.Params)
+	info.add("experiments", sv.Experiments)
+	if err := info.write(w, formatTable); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	layers := table{header: []string{"layer", "class", "units", "activation", "params"}}
+	for _, l := range sv.Layers {
+		layers.add(l.Name, l.Class, l.Units, dash(l.Activation), l.Params)
+	}
+	if err := layers.write(w, formatTable); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	src := table{header: []string{"role", "sha256", "bytes", "path"}}
+	for _, s := range sv.Sources {
+		src.add(s.Role, s.SHA256, s.Size, s.Path)
+	}
+	return src.write(w, formatTable)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,164 @@
+package tracker
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tracker-ml/tracker/snapshot"
+)
+
+// versionRecord is the JSON stored under models/<model>/versions/<version>.
+type versionRecord struct {
+	Version    uint64        `json:"version"`
+	Week       string        `json:"week"`
+	Hash       string        `json:"hash"`
+	IngestedAt time.Time     `json:"ingested_at"`
+	Inputs     int           `json:"inputs"`
+	Outputs    int           `json:"outputs"`
+	Params     int           `json:"params"`
+	Meta       snapshot.Meta `json:"meta"`
+	Layers     []layerRecord `json:"layers"`
+}
+
+type layerRecord struct {
+	snapshot.Spec
+	Tensors []tensorRef `json:"tensors,omitempty"`
+}
+
+// tensorRef points at a blob: the hex SHA-256 of its bytes.
+type tensorRef struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+	Blob  string `json:"blob"`
+}
+
+func versionKey(v uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], v)
+	return k[:]
+}
+
+// weekKey orders a model's versions by week, then version.
+func weekKey(week string, v uint64) []byte {
+	return append([]byte(week), versionKey(v)...)
+}
+
+// Experiment is one importance measurement recorded against a version.
+type Experiment struct {
+	Kind        string            `json:"kind"`
+	Params      map[string]string `json:"params,omitempty"`
+	DataSHA256  string            `json:"data_sha256,omitempty"`
+	DataRows    int               `json:"data_rows,omitempty"`
+	Seed        int64             `json:"seed,omitempty"`
+	ToolVersion string            `json:"tool_version"`
+	Took        time.Duration     `json:"took_ns"`
+	CreatedAt   time.Time         `json:"created_at"`
+	// Value, Spread and Rank hold one entry per input feature. Rank 1 is the
+	// most important feature.
+	Value  []float64 `json:"-"`
+	Spread []float64 `json:"-"`
+	Rank   []int     `json:"-"`
+}
+
+// ID identifies an experiment by what it measured and how, so re-running
+// with the same parameters on the same data finds the earlier record.
+func (e *Experiment) ID() [8]byte {
+	h := sha256.New()
+	enc, _ := json.Marshal(struct {
+		Kind   string            `json:"kind"`
+		Params map[string]string `json:"params"`
+		Data   string            `json:"data"`
+		Rows   int               `json:"rows"`
+		Seed   int64             `json:"seed"`
+	}{e.Kind, e.Params, e.DataSHA256, e.DataRows, e.Seed})
+	h.Write(enc)
+	var id [8]byte
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// experimentKey is the version followed by the experiment ID, so one
+// version's experiments are one prefix scan.
+func experimentKey(version uint64, e *Experiment) []byte {
+	id := e.ID()
+	return append(versionKey(version), id[:]...)
+}
+
+// recordFormat tags the experiment encoding: header JSON, then the feature
+// values as fixed-width little-endian arrays that a query can read one
+// feature from without decoding the rest.
+const recordFormat = 1
+
+// encodeExperiment lays out: format byte, uvarint header length, header
+// JSON, uint32 feature count n, n float64 values, n float64 spreads, n
+// uint32 ranks.
+func encodeExperiment(e *Experiment) ([]byte, error) {
+	n := len(e.Value)
+	if len(e.Spread) != n || len(e.Rank) != n {
+		return nil, fmt.Errorf("experiment %s: %d values, %d spreads, %d ranks", e.Kind, n, len(e.Spread), len(e.Rank))
+	}
+	head, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(recordFormat)
+	buf.Write(binary.AppendUvarint(nil, uint64(len(head))))
+	buf.Write(head)
+	var b [8]byte
+	binary.LittleEndian.PutUint32(b[:4], uint32(n))
+	buf.Write(b[:4])
+	for _, v := range e.Value {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		buf.Write(b[:])
+	}
+	for _, v := range e.Spread {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		buf.Write(b[:])
+	}
+	for _, r := range e.Rank {
+		binary.LittleEndian.PutUint32(b[:4], uint32(r))
+		buf.Write(b[:4])
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeExperiment reverses encodeExperiment. It copies everything it
+// returns, so data may be bbolt memory.
+func decodeExperiment(data []byte) (*Experiment, error) {
+	if len(data) < 1 || data[0] != recordFormat {
+		return nil, fmt.Errorf("experiment record: unknown format")
+	}
+	hl, k := binary.Uvarint(data[1:])
+	if k <= 0 || hl > uint64(len(data)) {
+		return nil, fmt.Errorf("experiment record: bad header length")
+	}
+	rest := data[1+k:]
+	if uint64(len(rest)) < hl+4 {
+		return nil, fmt.Errorf("experiment record: truncated header")
+	}
+	e := &Experiment{}
+	if err := json.Unmarshal(rest[:hl], e); err != nil {
+		return nil, fmt.Errorf("experiment record: %w", err)
+	}
+	rest = rest[hl:]
+	n := int(binary.LittleEndian.Uint32(rest))
+	rest = rest[4:]
+	if n < 0 || len(rest) != n*20 {
+		return nil, fmt.Errorf("experiment record: %d bytes for %d features, want %d", len(rest), n, n*20)
+	}
+	e.Value = make([]float64, n)
+	e.Spread = make([]float64, n)
+	e.Rank = make([]int, n)
+	for i := range n {
+		e.Value[i] = math.Float64frombits(binary.LittleEndian.Uint64(rest[8*i:]))
+		e.Spread[i] = math.Float64frombits(binary.LittleEndian.Uint64(rest[8*(n+i):]))
+		e.Rank[i] = int(binary.LittleEndian.Uint32(rest[16*n+4*i:]))
+	}
+	return e, nil
+}

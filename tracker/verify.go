@@ -1,0 +1,110 @@
+package tracker
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// VerifyReport is what Verify checked and what it found wrong.
+type VerifyReport struct {
+	Models, Versions, Blobs, Experiments int
+	Problems                             []string
+}
+
+// Verify re-reads every version, blob and experiment, checking blob
+// checksums, content hashes and the week index. It changes nothing.
+func (s *Store) Verify() (VerifyReport, error) {
+	var r VerifyReport
+	err := s.db.View(func(tx *bolt.Tx) error {
+		blobs := tx.Bucket(bucketBlobs)
+		used := map[string]bool{}
+		problem := func(format string, args ...any) {
+			r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+		}
+		err := tx.Bucket(bucketModels).ForEachBucket(func(name []byte) error {
+			model := string(name)
+			r.Models++
+			mb := tx.Bucket(bucketModels).Bucket(name)
+			versions, weeks, exps := mb.Bucket(bucketVersions), mb.Bucket(bucketWeeks), mb.Bucket(bucketExperiments)
+			if versions == nil || weeks == nil || exps == nil {
+				problem("model %q: missing versions, weeks or experiments bucket", model)
+				return nil
+			}
+			inputs := map[uint64]int{}
+			indexed := map[uint64]string{}
+			_ = weeks.ForEach(func(k, _ []byte) error {
+				if len(k) != len(weekLayout)+8 {
+					problem("model %q: week index key %x has the wrong length", model, k)
+					return nil
+				}
+				indexed[beUint64(k[len(weekLayout):])] = string(k[:len(weekLayout)])
+				return nil
+			})
+			_ = versions.ForEach(func(k, _ []byte) error {
+				r.Versions++
+				if len(k) != 8 {
+					problem("model %q: version key %x is not 8 bytes", model, k)
+					return nil
+				}
+				v := beUint64(k)
+				rec, err := getVersion(versions, v)
+				if err != nil {
+					problem("model %q: %v", model, err)
+					return nil
+				}
+				inputs[v] = rec.Inputs
+				if rec.Version != v {
+					problem("model %q: version %d's record says version %d", model, v, rec.Version)
+				}
+				if w, ok := indexed[v]; !ok || w != rec.Week {
+					problem("model %q version %d (week %s): missing from the week index", model, v, rec.Week)
+				}
+				delete(indexed, v)
+				for _, l := range rec.Layers {
+					for _, t := range l.Tensors {
+						used[t.Blob] = true
+					}
+				}
+				if _, err := rebuild(blobs, rec); err != nil {
+					problem("model %q version %d (week %s): %v", model, v, rec.Week, err)
+				}
+				return nil
+			})
+			for v, w := range indexed {
+				problem("model %q: week index lists version %d (week %s), which does not exist", model, v, w)
+			}
+			_ = exps.ForEach(func(k, val []byte) error {
+				r.Experiments++
+				if len(k) != 16 {
+					problem("model %q: experiment key %x is not 16 bytes", model, k)
+					return nil
+				}
+				v := beUint64(k[:8])
+				e, err := decodeExperiment(val)
+				switch n, ok := inputs[v]; {
+				case !ok:
+					problem("model %q: an experiment refers to version %d, which does not exist", model, v)
+				case err != nil:
+					problem("model %q version %d: %v", model, v, err)
+				case len(e.Value) != n:
+					problem("model %q version %d: experiment %s has %d features, the model has %d inputs", model, v, e.Kind, len(e.Value), n)
+				}
+				return nil
+			})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return blobs.ForEach(func(k, _ []byte) error {
+			r.Blobs++
+			if !used[hex.EncodeToString(k)] {
+				problem("blob %x is referenced by no version (harmless, but wasted space)", k[:6])
+			}
+			return nil
+		})
+	})
+	return r, err
+}
