@@ -53,7 +53,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 		rec   versionRecord
 		blobs map[string][]byte
 		exps  [][]byte
-		keys  [][]byte
+		ids   [][8]byte
 	}
 	// Encode everything before the write transaction opens.
 	preps := make([]prepared, len(reqs))
@@ -91,8 +91,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 				return nil, err
 			}
 			p.exps = append(p.exps, enc)
-			id := e.ID()
-			p.keys = append(p.keys, id[:])
+			p.ids = append(p.ids, e.ID())
 		}
 		preps[i] = p
 	}
@@ -160,7 +159,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 				}
 			}
 			for j, e := range p.exps {
-				if err := exps.Put(append(versionKey(seq), p.keys[j]...), e); err != nil {
+				if err := exps.Put(experimentKey(seq, p.ids[j]), e); err != nil {
 					return err
 				}
 			}

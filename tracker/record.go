@@ -84,8 +84,7 @@ func (e *Experiment) ID() [8]byte {
 
 // experimentKey is the version followed by the experiment ID, so one
 // version's experiments are one prefix scan.
-func experimentKey(version uint64, e *Experiment) []byte {
-	id := e.ID()
+func experimentKey(version uint64, id [8]byte) []byte {
 	return append(versionKey(version), id[:]...)
 }
 

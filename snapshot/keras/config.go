@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -413,8 +412,6 @@ func activation(v any) (string, error) {
 	}
 	return "", fmt.Errorf("activation %v is not a name", v)
 }
-
-var autoName = regexp.MustCompile(`^(.*?)(?:_(\d+))?$`)
 
 // snakeCase turns a Keras class name into the prefix Keras 3 uses for
 // auto-generated weight group names: BatchNormalization -> batch_normalization.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -66,7 +65,7 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 	}
 	reqs := make([]tracker.IngestRequest, 0, len(opts.paths))
 	for i, path := range opts.paths {
-		if ctx != nil && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if g.env.ErrTTY && len(opts.paths) > 1 {
@@ -137,10 +136,4 @@ func record(r experiments.Result, env Env, seed int64) tracker.Experiment {
 		Kind: r.Kind, Params: r.Params, Seed: seed, ToolVersion: Version(), CreatedAt: env.Now().UTC(),
 		Value: r.Value, Spread: r.Spread, Rank: r.Rank,
 	}
-}
-
-// isUsage reports whether err is a usage error.
-func isUsage(err error) bool {
-	var ue usageError
-	return errors.As(err, &ue)
 }

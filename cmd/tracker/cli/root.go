@@ -89,6 +89,7 @@ so you can see which features matter and notice when a retrain changed radically
 		newExportModelCmd(g),
 		newVerifyCmd(g),
 		newMigrateCmd(g),
+		newDemoCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,46 @@
+# tracker: `make demo` sets everything up and runs the demo; `make test` runs the tests.
+GO      ?= go
+BIN     := bin/tracker
+# Debian packages the build needs: the HDF5 C library (cgo) and its tools.
+DEB_BUILD := libhdf5-dev pkg-config gcc
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test check bench fuzz demo clean
+
+all: build
+
+# deps installs the C libraries cgo needs, only when they are missing.
+deps:
+	@if ! pkg-config --exists hdf5 2>/dev/null || ! command -v gcc >/dev/null; then \
+		echo "installing $(DEB_BUILD) (Debian packages for the HDF5 reader)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD); \
+	fi
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/tracker
+
+# test is the one test command: formatting, vet and every test.
+test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test ./...
+
+check: test
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
+
+bench: build
+	bash bench/ingest.sh
+
+fuzz: deps
+	$(GO) test -run='^$$' -fuzz=FuzzParseStructure -fuzztime=60s ./snapshot/keras/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeExperiment -fuzztime=60s ./tracker/
+	$(GO) test -run='^$$' -fuzz=FuzzParseWeek -fuzztime=30s ./tracker/
+
+demo: build
+	rm -rf demo
+	$(BIN) demo --dir demo
+
+clean:
+	rm -rf bin demo

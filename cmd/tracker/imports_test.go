@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/tracker-ml/tracker"
+
+// allowed lists, per package, the project packages it may import (directly
+// or not). Keeping imports one-way keeps packages small and testable.
+var allowed = map[string][]string{
+	"snapshot":          {},
+	"snapshot/keras":    {"snapshot"},
+	"tracker":           {"snapshot", "migrations"},
+	"experiments":       {"snapshot"},
+	"plotting":          {},
+	"migrations":        {},
+	"internal/fixtures": {},
+}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		t.Skipf("skipped: go list failed (%v); the go tool is needed for this check", err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestPackagesImportOneWay(t *testing.T) {
+	for pkg, ok := range allowed {
+		deps := goList(t, "-deps", "-f", "{{.ImportPath}}", module+"/"+pkg)
+		for _, d := range deps {
+			rel, mine := strings.CutPrefix(d, module+"/")
+			if !mine || rel == pkg {
+				continue
+			}
+			if !slices.Contains(ok, rel) {
+				t.Errorf("%s imports %s; it may import only %v", pkg, rel, ok)
+			}
+		}
+	}
+}
+
+func TestOnlyTheKerasPackageUsesCgo(t *testing.T) {
+	for _, line := range goList(t, "-f", "{{.ImportPath}}:{{len .CgoFiles}}", module+"/...") {
+		pkg, n, _ := strings.Cut(line, ":")
+		if n != "0" && pkg != module+"/snapshot/keras" {
+			t.Errorf("%s has cgo files; keep all cgo in snapshot/keras", pkg)
+		}
+	}
+}
