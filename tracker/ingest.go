@@ -152,10 +152,8 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 			}
 			for key, b := range p.blobs {
 				k, _ := hex.DecodeString(key)
-				if blobs.Get(k) == nil {
-					if err := blobs.Put(k, b); err != nil {
-						return err
-					}
+				if err := putBlob(blobs, k, b); err != nil {
+					return err
 				}
 			}
 			for j, e := range p.exps {

@@ -181,7 +181,7 @@ func readBlob(blobs *bolt.Bucket, key string) ([]float32, error) {
 	if err != nil || len(k) != sha256.Size {
 		return nil, fmt.Errorf("blob key %q is not a SHA-256", key)
 	}
-	b := blobs.Get(k)
+	b := getBlob(blobs, k)
 	if b == nil {
 		return nil, fmt.Errorf("blob %s is missing", key[:12])
 	}

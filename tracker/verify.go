@@ -98,8 +98,12 @@ func (s *Store) Verify() (VerifyReport, error) {
 		if err != nil {
 			return err
 		}
-		return blobs.ForEach(func(k, _ []byte) error {
+		return blobs.ForEach(func(k, v []byte) error {
 			r.Blobs++
+			if v != nil {
+				problem("blobs: key %x is a plain value, not a blob bucket", k[:min(len(k), 6)])
+				return nil
+			}
 			if !used[hex.EncodeToString(k)] {
 				problem("blob %x is referenced by no version (harmless, but wasted space)", k[:6])
 			}
