@@ -1,8 +1,8 @@
 # tracker: `make demo` sets everything up and runs the demo; `make test` runs the tests.
 GO      ?= go
 BIN     := bin/tracker
-# Debian packages the build needs: the HDF5 C library (cgo) and its tools.
-DEB_BUILD := libhdf5-dev pkg-config gcc
+# Debian packages the build needs: the HDF5 C library and OpenBLAS (cgo).
+DEB_BUILD := libhdf5-dev libopenblas-dev pkg-config gcc
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test check bench fuzz demo clean
@@ -11,8 +11,8 @@ all: build
 
 # deps installs the C libraries cgo needs, only when they are missing.
 deps:
-	@if ! pkg-config --exists hdf5 2>/dev/null || ! command -v gcc >/dev/null; then \
-		echo "installing $(DEB_BUILD) (Debian packages for the HDF5 reader)"; \
+	@if ! pkg-config --exists hdf5 2>/dev/null || ! pkg-config --exists openblas 2>/dev/null || ! command -v gcc >/dev/null; then \
+		echo "installing $(DEB_BUILD) (Debian packages for HDF5 and OpenBLAS)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD); \
 	fi
 
