@@ -277,8 +277,12 @@ func (mc *modelConfig) buildChain(chain []layerConfig) error {
 			}
 			break
 		}
-		if d, ok := l.cfg["input_dim"].(float64); ok && mc.inputs == 0 && i == 0 {
-			mc.inputs = int(d)
+		if d, ok := l.cfg["input_dim"]; ok && d != nil && mc.inputs == 0 && i == 0 {
+			n, err := featureCount(d)
+			if err != nil {
+				return fmt.Errorf("layer %q (%s): input_dim %w", l.name, l.class, err)
+			}
+			mc.inputs = n
 		}
 		if l.class != "InputLayer" {
 			mc.layers = append(mc.layers, l)
@@ -306,12 +310,22 @@ func flatWidth(shape any, noBatch bool) (int, error) {
 	if len(dims) != 1 {
 		return 0, fmt.Errorf("%w: input has %d feature dimensions: tracker supports models whose input is a flat vector of features", ErrUnsupported, len(dims))
 	}
-	n, ok := dims[0].(float64)
-	if !ok {
-		if i, isInt := dims[0].(int); isInt {
-			return i, nil
-		}
+	return featureCount(dims[0])
+}
+
+// maxFeatures bounds a declared input width; no config that asks for more is
+// a model tracker could hold.
+const maxFeatures = 1 << 24
+
+// featureCount reads a declared input width: a whole number from 1 to
+// maxFeatures.
+func featureCount(v any) (int, error) {
+	n, ok := number(v)
+	switch {
+	case !ok:
 		return 0, fmt.Errorf("has no fixed feature count")
+	case n != math.Trunc(n) || n < 1 || n > maxFeatures:
+		return 0, fmt.Errorf("feature count %v is not a whole number from 1 to %d", v, maxFeatures)
 	}
 	return int(n), nil
 }
