@@ -1,24 +1,17 @@
 package experiments
 
 import (
-	"cmp"
 	"math"
-	"slices"
 
 	"github.com/tracker-ml/tracker/snapshot"
 )
 
-// Result is one importance measurement: one entry per input feature.
-type Result struct {
-	Kind   string
-	Params map[string]string
-	Value  []float64
-	Spread []float64 // zero where the method has no spread
-	Rank   []int     // 1 = most important
-}
-
-// KindWeightSum names the summed absolute first-layer weights.
-const KindWeightSum = "weight-sum"
+// Kinds of the data-free, weight-based methods recorded at ingest.
+const (
+	KindWeightSum = "weight-sum"
+	KindGarson    = "garson"
+	KindOlden     = "olden"
+)
 
 // WeightSum is the measure the users started from: for each input feature,
 // the sum of the absolute weights leaving it in the first Dense layer. It is
@@ -45,20 +38,8 @@ func WeightSum(s *snapshot.Snapshot) Result {
 	return Result{Kind: KindWeightSum, Value: v, Spread: make([]float64, n), Rank: Rank(v)}
 }
 
-// Rank orders features by the magnitude of their values, largest first:
-// rank 1 is the most important. Ties take the lower feature index first so
-// ranks are stable.
-func Rank(values []float64) []int {
-	idx := make([]int, len(values))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		return cmp.Compare(math.Abs(values[b]), math.Abs(values[a]))
-	})
-	ranks := make([]int, len(values))
-	for r, i := range idx {
-		ranks[i] = r + 1
-	}
-	return ranks
+// DataFree returns every weight-based result for a snapshot: weight-sum,
+// garson and one olden result per output unit. Ingest records them all.
+func DataFree(s *snapshot.Snapshot) []Result {
+	return append([]Result{WeightSum(s), Garson(s)}, Olden(s)...)
 }

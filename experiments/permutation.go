@@ -1,0 +1,171 @@
+package experiments
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// Metrics permutation can score a model with.
+var Metrics = []string{"accuracy", "logloss", "auc"}
+
+// PermutationOptions are the permutation method's settings.
+type PermutationOptions struct {
+	Repeats int    // shuffles per feature
+	Metric  string // one of Metrics
+}
+
+// Permutation measures how much a metric worsens when one feature's column
+// is shuffled, breaking its link to the label while keeping its
+// distribution. A feature's value is the mean drop over repeats (accuracy
+// and AUC: baseline minus shuffled; log loss: shuffled minus baseline, so a
+// larger value always means a more important feature); its spread is the
+// standard deviation over repeats.
+func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, error) {
+	if err := r.check(); err != nil {
+		return Result{}, err
+	}
+	d, net := r.Data, r.Net
+	if d.Labels == nil {
+		return Result{}, fmt.Errorf("permutation needs labels: name the label column with --label")
+	}
+	if opts.Repeats <= 0 {
+		return Result{}, fmt.Errorf("permutation: repeats must be positive (got %d)", opts.Repeats)
+	}
+	score, err := metric(opts.Metric, net.Outputs())
+	if err != nil {
+		return Result{}, err
+	}
+	classes := max(net.Outputs(), 2)
+	for i, l := range d.Labels {
+		if l < 0 || l >= classes {
+			return Result{}, fmt.Errorf("row %d has label class %d (%q), but the model has classes 0 to %d: check --label, or list the class values in order", i+1, l, d.Classes[l], classes-1)
+		}
+	}
+	in := net.Inputs()
+	y, err := forwardAll(ctx, net, d.X, d.Rows)
+	if err != nil {
+		return Result{}, err
+	}
+	baseline := score(y, d.Labels, r.Output)
+	sign := 1.0 // drop = sign * (baseline - shuffled)
+	if opts.Metric == "logloss" {
+		sign = -1
+	}
+
+	value, spread := make([]float64, in), make([]float64, in)
+	x := slices.Clone(d.X)
+	col := make([]float32, d.Rows)
+	drops := make([]float64, opts.Repeats)
+	for f := range in {
+		for i := range d.Rows {
+			col[i] = d.X[i*in+f]
+		}
+		for rep := range opts.Repeats {
+			rng := r.rng(uint64(f)<<32 | uint64(rep))
+			perm := rng.Perm(d.Rows)
+			for i, j := range perm {
+				x[i*in+f] = col[j]
+			}
+			y, err := forwardAll(ctx, net, x, d.Rows)
+			if err != nil {
+				return Result{}, err
+			}
+			drops[rep] = sign * (baseline - score(y, d.Labels, r.Output))
+			r.progress(f*opts.Repeats+rep+1, in*opts.Repeats)
+		}
+		for i := range d.Rows {
+			x[i*in+f] = col[i]
+		}
+		value[f], spread[f] = meanStd(drops)
+	}
+	return Result{
+		Kind: KindPermutation,
+		Params: map[string]string{
+			"metric": opts.Metric, "repeats": strconv.Itoa(opts.Repeats), "output": strconv.Itoa(r.Output),
+		},
+		Value: value, Spread: spread, Rank: Rank(value),
+	}, nil
+}
+
+// metric returns a scorer of outputs y (rows x outs) against labels.
+func metric(name string, outs int) (func(y []float32, labels []int, output int) float64, error) {
+	// prob is the probability the model gives class c in a row of outputs.
+	prob := func(row []float32, c int) float64 {
+		if len(row) == 1 {
+			if c == 1 {
+				return float64(row[0])
+			}
+			return 1 - float64(row[0])
+		}
+		return float64(row[c])
+	}
+	switch name {
+	case "accuracy":
+		return func(y []float32, labels []int, _ int) float64 {
+			right := 0
+			for i, l := range labels {
+				if predictedClass(y[i*outs:(i+1)*outs]) == l {
+					right++
+				}
+			}
+			return float64(right) / float64(len(labels))
+		}, nil
+	case "logloss":
+		return func(y []float32, labels []int, _ int) float64 {
+			var sum float64
+			for i, l := range labels {
+				p := min(max(prob(y[i*outs:(i+1)*outs], l), 1e-7), 1-1e-7)
+				sum -= math.Log(p)
+			}
+			return sum / float64(len(labels))
+		}, nil
+	case "auc":
+		if outs > 2 {
+			return nil, fmt.Errorf("metric auc needs a two-class model; this one has %d outputs: use accuracy or logloss", outs)
+		}
+		return func(y []float32, labels []int, _ int) float64 {
+			scores := make([]float64, len(labels))
+			for i := range labels {
+				scores[i] = prob(y[i*outs:(i+1)*outs], 1)
+			}
+			return auc(scores, labels)
+		}, nil
+	}
+	return nil, fmt.Errorf("metric %q: want one of %v", name, Metrics)
+}
+
+// auc is the area under the ROC curve for class 1: the probability that a
+// random positive row scores above a random negative one, ties counting a
+// half (the Mann-Whitney statistic).
+func auc(scores []float64, labels []int) float64 {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	var pos, neg, rankSum float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			j++
+		}
+		mid := float64(i+j+1) / 2 // average 1-based rank of the tie group
+		for _, k := range idx[i:j] {
+			if labels[k] == 1 {
+				rankSum += mid
+				pos++
+			} else {
+				neg++
+			}
+		}
+		i = j
+	}
+	if pos == 0 || neg == 0 {
+		return math.NaN()
+	}
+	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+}

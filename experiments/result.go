@@ -1,0 +1,57 @@
+package experiments
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// Result is one importance measurement: one entry per input feature.
+type Result struct {
+	Kind   string
+	Params map[string]string
+	Value  []float64
+	Spread []float64 // std over pivots, repeats or rows; zero where the method has none
+	Rank   []int     // 1 = most important
+	// Extra holds further per-feature series a method produces besides its
+	// value, such as perturb's flip rate, keyed by name.
+	Extra map[string][]float64
+}
+
+// Rank orders features by the magnitude of their values, largest first:
+// rank 1 is the most important. Ties take the lower feature index first so
+// ranks are stable.
+func Rank(values []float64) []int {
+	idx := make([]int, len(values))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmp.Compare(math.Abs(values[b]), math.Abs(values[a]))
+	})
+	ranks := make([]int, len(values))
+	for r, i := range idx {
+		ranks[i] = r + 1
+	}
+	return ranks
+}
+
+// meanStd returns the mean and the sample standard deviation (n-1) of xs;
+// the deviation is 0 for fewer than two values.
+func meanStd(xs []float64) (mean, std float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
+}
