@@ -39,6 +39,7 @@ type Migration struct {
 // All lists every step in order; All[i].From == i.
 var All = []Migration{
 	initial,
+	blobBuckets,
 }
 
 // Latest is the schema version this build of tracker writes.

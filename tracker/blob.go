@@ -5,7 +5,8 @@ import bolt "go.etcd.io/bbolt"
 // blobValue is the one key inside a blob's bucket.
 var blobValue = []byte("f32le")
 
-// putBlob stores b under blobs/<sum> unless a blob with that sum is there.
+// putBlob stores b under blobs/<sum> unless a blob with that sum is there
+// (schema 2; migrations/0002_blob_buckets.go moves schema 1 stores over).
 //
 // Each blob gets a bucket of its own rather than being a value of the blobs
 // bucket. bbolt rewrites a whole leaf when any key in it changes, and a leaf
