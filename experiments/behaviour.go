@@ -79,9 +79,9 @@ func forwardAll(ctx context.Context, net *nn.Net, x []float32, rows int) ([]floa
 	return y, nil
 }
 
-// predictedClass is the class a row of outputs predicts: the largest unit,
+// PredictedClass is the class a row of outputs predicts: the largest unit,
 // or for a single sigmoid unit, 1 when it is above one half.
-func predictedClass(y []float32) int {
+func PredictedClass(y []float32) int {
 	if len(y) == 1 {
 		if y[0] > 0.5 {
 			return 1

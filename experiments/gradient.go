@@ -18,6 +18,19 @@ type GradientOptions struct {
 // 500-wide net keeps every layer's activations.
 const gradientBatch = 2048
 
+// Params are the settings a gradient run records: rows is what it will
+// actually explain out of dataRows.
+func (o GradientOptions) Params(dataRows, output int) map[string]string {
+	rows := dataRows
+	if o.Rows > 0 {
+		rows = min(o.Rows, dataRows)
+	}
+	return map[string]string{
+		"baseline": o.Baseline, "steps": strconv.Itoa(o.Steps),
+		"rows": strconv.Itoa(rows), "output": strconv.Itoa(output),
+	}
+}
+
 // Gradient is integrated gradients (Sundararajan et al. 2017): for each row
 // x, the attribution of feature i is (x_i - b_i) times the mean gradient of
 // the watched output along the straight path from the baseline b to x
@@ -90,11 +103,7 @@ func Gradient(ctx context.Context, r *Run, opts GradientOptions) (Result, error)
 		value[f], spread[f] = meanStd(abs[f])
 	}
 	return Result{
-		Kind: KindGradient,
-		Params: map[string]string{
-			"baseline": opts.Baseline, "steps": strconv.Itoa(opts.Steps),
-			"rows": strconv.Itoa(len(rows)), "output": strconv.Itoa(r.Output),
-		},
+		Kind: KindGradient, Params: opts.Params(d.Rows, r.Output),
 		Value: value, Spread: spread, Rank: Rank(value),
 		Extra: map[string][]float64{"mean_attribution": signed},
 	}, nil

@@ -18,6 +18,11 @@ type PermutationOptions struct {
 	Metric  string // one of Metrics
 }
 
+// Params are the settings a permutation run records.
+func (o PermutationOptions) Params(output int) map[string]string {
+	return map[string]string{"metric": o.Metric, "repeats": strconv.Itoa(o.Repeats), "output": strconv.Itoa(output)}
+}
+
 // Permutation measures how much a metric worsens when one feature's column
 // is shuffled, breaking its link to the label while keeping its
 // distribution. A feature's value is the mean drop over repeats (accuracy
@@ -83,10 +88,7 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		value[f], spread[f] = meanStd(drops)
 	}
 	return Result{
-		Kind: KindPermutation,
-		Params: map[string]string{
-			"metric": opts.Metric, "repeats": strconv.Itoa(opts.Repeats), "output": strconv.Itoa(r.Output),
-		},
+		Kind: KindPermutation, Params: opts.Params(r.Output),
 		Value: value, Spread: spread, Rank: Rank(value),
 	}, nil
 }
@@ -108,7 +110,7 @@ func metric(name string, outs int) (func(y []float32, labels []int, output int) 
 		return func(y []float32, labels []int, _ int) float64 {
 			right := 0
 			for i, l := range labels {
-				if predictedClass(y[i*outs:(i+1)*outs]) == l {
+				if PredictedClass(y[i*outs:(i+1)*outs]) == l {
 					right++
 				}
 			}

@@ -48,6 +48,16 @@ type PerturbOptions struct {
 	Noise   Noise
 }
 
+// Params are the settings a perturb run records: what it will actually do
+// on dataRows rows, so asking for more pivots than there are rows is the
+// same experiment as asking for all of them.
+func (o PerturbOptions) Params(dataRows, output int) map[string]string {
+	return map[string]string{
+		"pivots": strconv.Itoa(min(o.Pivots, dataRows)), "samples": strconv.Itoa(o.Samples),
+		"noise": o.Noise.String(), "output": strconv.Itoa(output),
+	}
+}
+
 // Perturb is the pivot method: take N pivot rows, and for each feature make M
 // copies of each pivot with noise added to that feature alone. A feature's
 // value is the mean |change in the probability of the watched output| over
@@ -75,7 +85,7 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 	}
 	baseClass := make([]int, np)
 	for p := range np {
-		baseClass[p] = predictedClass(base[p*outs : (p+1)*outs])
+		baseClass[p] = PredictedClass(base[p*outs : (p+1)*outs])
 	}
 	_, std, span := columnStats(d)
 
@@ -113,7 +123,7 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 			for s := range m {
 				out := y[(p*m+s)*outs : (p*m+s+1)*outs]
 				sum += math.Abs(float64(out[r.Output]) - b)
-				if predictedClass(out) != baseClass[p] {
+				if PredictedClass(out) != baseClass[p] {
 					flipped++
 				}
 			}
@@ -124,11 +134,7 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 		r.progress(f+1, in)
 	}
 	return Result{
-		Kind: KindPerturb,
-		Params: map[string]string{
-			"pivots": strconv.Itoa(np), "samples": strconv.Itoa(m),
-			"noise": opts.Noise.String(), "output": strconv.Itoa(r.Output),
-		},
+		Kind: KindPerturb, Params: opts.Params(d.Rows, r.Output),
 		Value: value, Spread: spread, Rank: Rank(value),
 		Extra: map[string][]float64{"flip_rate": flips},
 	}, nil

@@ -63,6 +63,9 @@ type Experiment struct {
 	Value  []float64 `json:"-"`
 	Spread []float64 `json:"-"`
 	Rank   []int     `json:"-"`
+	// Extra holds further per-feature series a method produces, such as
+	// perturb's flip_rate, keyed by name. It rides in the JSON header.
+	Extra map[string][]float64 `json:"extra,omitempty"`
 }
 
 // ID identifies an experiment by what it measured and how, so re-running

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -30,7 +31,7 @@ type result struct {
 func runTracker(t testing.TB, env map[string]string, tty bool, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(args, Env{
+	code := Main(context.Background(), args, Env{
 		In: strings.NewReader(""), Out: &out, ErrOut: &errOut, OutTTY: tty,
 		Getenv: func(k string) string { return env[k] },
 		Now:    func() time.Time { return fixedNow },

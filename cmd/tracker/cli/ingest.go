@@ -82,10 +82,14 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 		if err != nil {
 			return err
 		}
-		ws := experiments.WeightSum(snap)
+		// The data-free methods cost milliseconds: record them with the
+		// version so every week can be charted without a separate run.
+		var exps []tracker.Experiment
+		for _, r := range experiments.DataFree(snap) {
+			exps = append(exps, record(r, g.env, 0))
+		}
 		reqs = append(reqs, tracker.IngestRequest{
-			Model: opts.model, Week: w, Snapshot: snap, Replace: opts.replace,
-			Experiments: []tracker.Experiment{record(ws, g.env, 0)},
+			Model: opts.model, Week: w, Snapshot: snap, Replace: opts.replace, Experiments: exps,
 		})
 	}
 	if g.env.ErrTTY && len(opts.paths) > 1 {
@@ -134,6 +138,6 @@ func loadModel(path, structure string, allowNonFinite bool) (*snapshot.Snapshot,
 func record(r experiments.Result, env Env, seed int64) tracker.Experiment {
 	return tracker.Experiment{
 		Kind: r.Kind, Params: r.Params, Seed: seed, ToolVersion: Version(), CreatedAt: env.Now().UTC(),
-		Value: r.Value, Spread: r.Spread, Rank: r.Rank,
+		Value: r.Value, Spread: r.Spread, Rank: r.Rank, Extra: r.Extra,
 	}
 }

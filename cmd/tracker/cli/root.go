@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -90,15 +91,20 @@ so you can see which features matter and notice when a retrain changed radically
 		newVerifyCmd(g),
 		newMigrateCmd(g),
 		newDemoCmd(g),
+		newPredictCmd(g),
+		newRunCmd(g),
+		newFeaturesCmd(g),
 	)
 	return root
 }
 
-// Main runs tracker with args and returns the process exit code.
-func Main(args []string, env Env) int {
+// Main runs tracker with args and returns the process exit code. Cancelling
+// ctx (Ctrl-C) stops long commands between units of work, storing nothing
+// half-done.
+func Main(ctx context.Context, args []string, env Env) int {
 	root := NewRoot(env)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+type predictOptions struct {
+	model  string
+	week   string
+	format string
+	data   dataOptions
+}
+
+func newPredictCmd(g *globals) *cobra.Command {
+	opts := &predictOptions{}
+	cmd := &cobra.Command{
+		Use:   "predict [WEEK] --data FILE [--model NAME] [--format csv|json]",
+		Short: "Print each data row's class probabilities from a stored version",
+		Long: `Run a stored version (WEEK, YYYY-MM-DD or latest; default latest) on every row of
+--data and print the row's outputs: one column per output unit, p0, p1, ...
+With --label, the label and the predicted class are printed too.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("%s takes at most one WEEK, got %d arguments", cmd.CommandPath(), len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.week = "latest"
+			if len(args) == 1 {
+				opts.week = args[0]
+			}
+			return runPredict(cmd.Context(), g, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.model, "model", tracker.DefaultModel, "model series name")
+	cmd.Flags().StringVar(&opts.format, "format", formatCSV, "csv or json")
+	opts.data.register(cmd, "label column, by name or 0-based index: prints it beside the prediction")
+	return cmd
+}
+
+type predictRow struct {
+	Row   int       `json:"row"`
+	Probs []float32 `json:"outputs"`
+	Class int       `json:"predicted"`
+	Label *string   `json:"label,omitempty"`
+}
+
+func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
+	format, err := pickFormat(opts.format, false, formatCSV, formatJSON)
+	if err != nil {
+		return err
+	}
+	store, err := g.open(true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	vi, err := versionFor(store, opts.model, opts.week)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Snapshot(vi.Model, vi.Version)
+	if err != nil {
+		return err
+	}
+	data, err := opts.data.load(snap.Inputs())
+	if err != nil {
+		return err
+	}
+	net, err := nn.New(snap)
+	if err != nil {
+		return err
+	}
+	outs := net.Outputs()
+	rows := make([]predictRow, 0, data.Rows)
+	for start := 0; start < data.Rows; start += 8192 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(8192, data.Rows-start)
+		y := net.Forward(data.X[start*data.Cols:(start+n)*data.Cols], n)
+		for i := range n {
+			p := y[i*outs : (i+1)*outs]
+			r := predictRow{Row: start + i + 1, Probs: p, Class: experiments.PredictedClass(p)}
+			if data.Labels != nil {
+				l := data.Classes[data.Labels[start+i]]
+				r.Label = &l
+			}
+			rows = append(rows, r)
+		}
+	}
+	if format == formatJSON {
+		return writeJSON(g.env.Out, rows)
+	}
+	cw := csv.NewWriter(g.env.Out)
+	header := []string{"row"}
+	for j := range outs {
+		header = append(header, "p"+strconv.Itoa(j))
+	}
+	header = append(header, "predicted")
+	if data.Labels != nil {
+		header = append(header, "label")
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		rec := []string{strconv.Itoa(r.Row)}
+		for _, p := range r.Probs {
+			// Nine significant digits print every float32 exactly.
+			rec = append(rec, strconv.FormatFloat(float64(p), 'g', 9, 32))
+		}
+		rec = append(rec, strconv.Itoa(r.Class))
+		if r.Label != nil {
+			rec = append(rec, *r.Label)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	return nil
+}
