@@ -76,7 +76,11 @@ func runFeatures(g *globals, model, formatFlag string) error {
 	t := table{header: []string{"index", "name"}}
 	for i := range rows {
 		rows[i] = featureRow{Index: i, Name: featureName(names, i)}
-		t.add(i, dash(rows[i].Name))
+		if format == formatTable {
+			t.add(i, dash(rows[i].Name))
+		} else {
+			t.add(i, rows[i].Name)
+		}
 	}
 	if format == formatJSON {
 		return writeJSON(g.env.Out, rows)

@@ -176,20 +176,28 @@ rows, its spread their standard deviation.`,
 	return cmd
 }
 
-// selectVersions picks the latest version of each chosen week, oldest first.
-func selectVersions(store *tracker.Store, opts *runOptions) ([]tracker.VersionInfo, error) {
+// validate checks the flags that need no store or data.
+func (o *runOptions) validate() error {
 	chosen := 0
-	for _, set := range []bool{opts.week != "", opts.weeks != 0, opts.all} {
+	for _, set := range []bool{o.week != "", o.weeks != 0, o.all} {
 		if set {
 			chosen++
 		}
 	}
 	if chosen > 1 {
-		return nil, usagef("choose one of --week, --weeks and --all")
+		return usagef("choose one of --week, --weeks and --all")
 	}
-	if opts.weeks < 0 {
-		return nil, usagef("--weeks %d: give a positive number of weeks", opts.weeks)
+	if o.weeks < 0 {
+		return usagef("--weeks %d: give a positive number of weeks", o.weeks)
 	}
+	if o.data.path == "" {
+		return usagef("--data FILE is required")
+	}
+	return nil
+}
+
+// selectVersions picks the latest version of each chosen week, oldest first.
+func selectVersions(store *tracker.Store, opts *runOptions) ([]tracker.VersionInfo, error) {
 	if opts.week != "" && opts.week != "latest" {
 		vi, err := versionFor(store, opts.model, opts.week)
 		return []tracker.VersionInfo{vi}, err
@@ -234,8 +242,8 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) erro
 	if err != nil {
 		return err
 	}
-	if opts.data.path == "" {
-		return usagef("--data FILE is required")
+	if err := opts.validate(); err != nil {
+		return err
 	}
 	data, err := dataset.Read(opts.data.path, dataset.Options{Label: opts.data.label, Drop: opts.data.drop, Classes: opts.data.classes})
 	if err != nil {
