@@ -2,7 +2,9 @@ package tracker
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -60,9 +62,12 @@ func (s *Store) Record(model string, version uint64, exps []Experiment) (added [
 			}
 			added[i] = true
 		}
+		if !slices.Contains(added, true) {
+			return errUnchanged // leave the file byte-identical
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
 	return added, nil
