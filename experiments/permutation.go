@@ -56,6 +56,9 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		return Result{}, err
 	}
 	baseline := score(y, d.Labels, r.Output)
+	if math.IsNaN(baseline) {
+		return Result{}, fmt.Errorf("metric %s is undefined on this data: AUC needs rows of both classes", opts.Metric)
+	}
 	sign := 1.0 // drop = sign * (baseline - shuffled)
 	if opts.Metric == "logloss" {
 		sign = -1

@@ -83,7 +83,10 @@ func (s *Store) Versions(model string) ([]VersionInfo, error) {
 			versions, weeks, exps := mb.Bucket(bucketVersions), mb.Bucket(bucketWeeks), mb.Bucket(bucketExperiments)
 			c := weeks.Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
-				rec, err := getVersion(versions, beUint64(k[len(k)-8:]))
+				if len(k) != len(weekLayout)+8 {
+					return fmt.Errorf("model %q: week index key %x is damaged: run tracker verify", m, k)
+				}
+				rec, err := getVersion(versions, beUint64(k[len(weekLayout):]))
 				if err != nil {
 					return err
 				}

@@ -104,6 +104,16 @@ func encodeExperiment(e *Experiment) ([]byte, error) {
 	if len(e.Spread) != n || len(e.Rank) != n {
 		return nil, fmt.Errorf("experiment %s: %d values, %d spreads, %d ranks", e.Kind, n, len(e.Spread), len(e.Rank))
 	}
+	for name, xs := range e.Extra {
+		if len(xs) != n {
+			return nil, fmt.Errorf("experiment %s: extra %q has %d values for %d features", e.Kind, name, len(xs), n)
+		}
+		for i, x := range xs {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("experiment %s: extra %q of feature %d is %v", e.Kind, name, i, x)
+			}
+		}
+	}
 	head, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
@@ -146,6 +156,11 @@ func decodeExperiment(data []byte) (*Experiment, error) {
 	}
 	e := &Experiment{}
 	if err := json.Unmarshal(rest[:hl], e); err != nil {
+		return nil, fmt.Errorf("experiment record: %w", err)
+	}
+	// time parses offsets up to ±24:00 but writes only up to ±23:59: refuse
+	// a header encodeExperiment could not have written.
+	if _, err := e.CreatedAt.MarshalJSON(); err != nil {
 		return nil, fmt.Errorf("experiment record: %w", err)
 	}
 	rest = rest[hl:]
