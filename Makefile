@@ -34,9 +34,10 @@ bench: build
 	bash bench/ingest.sh
 
 fuzz: deps
-	$(GO) test -run='^$$' -fuzz=FuzzParseStructure -fuzztime=60s ./snapshot/keras/
-	$(GO) test -run='^$$' -fuzz=FuzzDecodeExperiment -fuzztime=60s ./tracker/
-	$(GO) test -run='^$$' -fuzz=FuzzParseWeek -fuzztime=30s ./tracker/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseStructure$$' -fuzztime=60s ./snapshot/keras/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeExperiment$$' -fuzztime=60s ./tracker/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseWeek$$' -fuzztime=30s ./tracker/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./experiments/dataset/
 
 demo: build
 	rm -rf demo
