@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 
@@ -37,6 +38,9 @@ type IngestRequest struct {
 	// Experiments are recorded against the new version in the same transaction.
 	Experiments []Experiment
 }
+
+// errUnchanged rolls back an ingest that would write nothing.
+var errUnchanged = errors.New("nothing to write")
 
 // IngestResult says what happened to one request.
 type IngestResult struct {
@@ -97,6 +101,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 	}
 
 	results := make([]IngestResult, len(reqs))
+	wrote := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		models := tx.Bucket(bucketModels)
 		blobs := tx.Bucket(bucketBlobs)
@@ -163,10 +168,17 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 			}
 			res.Version = seq
 			results[i] = res
+			wrote = true
+		}
+		if !wrote {
+			// bbolt's commit writes a new meta page and freelist even
+			// when nothing changed: roll back so a re-ingest of what is
+			// already stored leaves the file byte-identical.
+			return errUnchanged
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
 	return results, nil

@@ -169,6 +169,11 @@ func decodeExperiment(data []byte) (*Experiment, error) {
 	if n < 0 || len(rest) != n*20 {
 		return nil, fmt.Errorf("experiment record: %d bytes for %d features, want %d", len(rest), n, n*20)
 	}
+	for name, xs := range e.Extra {
+		if len(xs) != n {
+			return nil, fmt.Errorf("experiment record: extra %q has %d values for %d features", name, len(xs), n)
+		}
+	}
 	e.Value = make([]float64, n)
 	e.Spread = make([]float64, n)
 	e.Rank = make([]int, n)

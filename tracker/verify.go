@@ -105,7 +105,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 				return nil
 			}
 			if !used[hex.EncodeToString(k)] {
-				problem("blob %x is referenced by no version (harmless, but wasted space)", k[:6])
+				problem("blob %x is referenced by no version (harmless, but wasted space)", k[:min(len(k), 6)])
 			}
 			return nil
 		})
