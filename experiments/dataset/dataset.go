@@ -223,11 +223,9 @@ func numericRow(rec []string, opts Options) bool {
 
 // column resolves a column given by header name or 0-based index.
 func column(c string, header []string, width int, flag string) (int, error) {
-	if header != nil {
-		for i, h := range header {
-			if strings.TrimSpace(h) == c {
-				return i, nil
-			}
+	for i, h := range header {
+		if strings.TrimSpace(h) == c {
+			return i, nil
 		}
 	}
 	i, err := strconv.Atoi(c)

@@ -49,7 +49,6 @@ type method struct {
 	params func(dataRows, output int) map[string]string
 	run    func(ctx context.Context, r *experiments.Run) (experiments.Result, error)
 	unit   string // what Progress counts
-	check  func(data *dataset.Dataset) error
 }
 
 func newRunCmd(g *globals) *cobra.Command {
