@@ -32,6 +32,7 @@ check: test
 
 bench: build
 	bash bench/ingest.sh
+	bash bench/nn.sh
 
 fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStructure$$' -fuzztime=60s ./snapshot/keras/

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -35,6 +36,10 @@ type Net struct {
 	inputs, outputs int
 	ops             []op
 	maxWidth        int
+	// scratch holds activation buffers between Forward calls: a perturb run
+	// makes thousands of calls on batches of tens of megabytes, and
+	// allocating (and zeroing) them each time cost more than the products.
+	scratch sync.Pool
 }
 
 // New compiles a snapshot. The weights are shared with the snapshot, not copied.
@@ -114,8 +119,9 @@ func (n *Net) Outputs() int { return n.outputs }
 // Forward runs rows of x (rows*Inputs values) and returns rows*Outputs values.
 func (n *Net) Forward(x []float32, rows int) []float32 {
 	n.checkInput(x, rows)
-	a := make([]float32, rows*n.maxWidth)
-	b := make([]float32, rows*n.maxWidth)
+	buf := n.buffer(2 * rows * n.maxWidth)
+	defer n.scratch.Put(buf)
+	a, b := (*buf)[:rows*n.maxWidth], (*buf)[rows*n.maxWidth:]
 	cur := x
 	for i := range n.ops {
 		o := &n.ops[i]
@@ -141,6 +147,16 @@ func (n *Net) Forward(x []float32, rows int) []float32 {
 	out := make([]float32, rows*n.outputs)
 	copy(out, cur)
 	return out
+}
+
+// buffer returns scratch space of at least size values, not zeroed.
+func (n *Net) buffer(size int) *[]float32 {
+	if p, ok := n.scratch.Get().(*[]float32); ok && cap(*p) >= size {
+		*p = (*p)[:size]
+		return p
+	}
+	s := make([]float32, size)
+	return &s
 }
 
 func (n *Net) checkInput(x []float32, rows int) {
