@@ -264,7 +264,7 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) erro
 		label := fmt.Sprintf("%s %s (%d/%d)", m.kind, job.vi.Week, i+1, len(jobs))
 		if err := compute(ctx, g, job, m, data, label); err != nil {
 			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("interrupted during week %s: nothing stored for it (%d earlier weeks were stored)", job.vi.Week, storedCount(done))
+				return fmt.Errorf("interrupted during week %s: nothing stored for it (%d earlier weeks were stored)", job.vi.Week, recordedCount(done))
 			}
 			return fmt.Errorf("week %s: %w", job.vi.Week, err)
 		}
@@ -280,7 +280,8 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) erro
 	return printRuns(g, format, m.kind, done, names)
 }
 
-func storedCount(jobs []*weekJob) int {
+// recordedCount is how many of jobs this run computed and stored.
+func recordedCount(jobs []*weekJob) int {
 	n := 0
 	for _, j := range jobs {
 		if j.stored == nil {
