@@ -2,18 +2,16 @@ package experiments_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/npy"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/snapshottest"
 )
@@ -81,24 +79,10 @@ func BenchmarkPerturb(b *testing.B) {
 	b.ReportMetric(float64(b.N)*benchPivots*benchSamples*float64(net.Inputs())/sec, "rows/s")
 }
 
-// writeNPY writes a little-endian float32 array in NumPy's .npy format,
-// version 1.0: magic, header length, a Python dict literal padded to a
-// multiple of 64 bytes, then the data in C order. (Package nn's benchmark
-// has the same helper; test files cannot share code across packages.)
+// writeNPY writes an .npy file for bench/nn_numpy.py.
 func writeNPY(b *testing.B, path string, data []float32, shape ...int) {
 	b.Helper()
-	dims := ""
-	for _, d := range shape {
-		dims += fmt.Sprintf("%d,", d)
-	}
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims)
-	header += strings.Repeat(" ", (64-(10+len(header)+1)%64)%64) + "\n"
-	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
-	buf = append(buf, header...)
-	for _, v := range data {
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-	}
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
+	if err := npy.Write(path, data, shape...); err != nil {
 		b.Fatal(err)
 	}
 }

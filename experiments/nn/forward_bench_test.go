@@ -1,16 +1,14 @@
 package nn_test
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/npy"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/snapshottest"
 )
@@ -67,23 +65,10 @@ func dumpForward(b *testing.B, dir string, snap *snapshot.Snapshot, net *nn.Net,
 	writeNPY(b, filepath.Join(dir, "forward_y.npy"), net.Forward(x, benchRows), benchRows, net.Outputs())
 }
 
-// writeNPY writes a little-endian float32 array in NumPy's .npy format,
-// version 1.0: magic, header length, a Python dict literal padded to a
-// multiple of 64 bytes, then the data in C order.
+// writeNPY writes an .npy file for bench/nn_numpy.py.
 func writeNPY(b *testing.B, path string, data []float32, shape ...int) {
 	b.Helper()
-	dims := ""
-	for _, d := range shape {
-		dims += fmt.Sprintf("%d,", d)
-	}
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", dims)
-	header += strings.Repeat(" ", (64-(10+len(header)+1)%64)%64) + "\n"
-	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
-	buf = append(buf, header...)
-	for _, v := range data {
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-	}
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
+	if err := npy.Write(path, data, shape...); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -1,17 +1,15 @@
 package nn_test
 
 import (
-	"encoding/binary"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments/nn"
 	"github.com/tracker-ml/tracker/internal/fixtures"
+	"github.com/tracker-ml/tracker/internal/npy"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/keras"
 )
@@ -38,36 +36,22 @@ func loadFixture(t *testing.T, rel string) *snapshot.Snapshot {
 	return s
 }
 
-// writeNpy writes a 2-D float32 array in numpy's .npy format.
+// writeNpy writes a 2-D float32 array for the numpy reference.
 func writeNpy(t *testing.T, path string, data []float32, rows, cols int) {
 	t.Helper()
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
-	pad := 64 - (10+len(header)+1)%64
-	header += fmt.Sprintf("%*s\n", pad, "")
-	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
-	buf = append(buf, header...)
-	for _, v := range data {
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-	}
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
+	if err := npy.Write(path, data, rows, cols); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// readNpy reads the float32 payload of an .npy file written by numpy.
+// readNpy reads the numpy reference's answer.
 func readNpy(t *testing.T, path string) []float32 {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	y, err := npy.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hl := int(binary.LittleEndian.Uint16(b[8:10]))
-	payload := b[10+hl:]
-	out := make([]float32, len(payload)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
-	}
-	return out
+	return y
 }
 
 func randomRows(seed uint64, rows, cols int, scale float64) []float32 {
