@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -58,25 +57,6 @@ func (r *Run) progress(done, total int) {
 // repeat), so results do not depend on the order the parts are computed in.
 func (r *Run) rng(stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(r.Seed, stream))
-}
-
-// batchRows bounds the rows of one forward pass: large enough that BLAS runs
-// at full speed, small enough that a 500-wide net's activations stay a few
-// megabytes and Ctrl-C is noticed quickly.
-const batchRows = 8192
-
-// forwardAll runs x through the net in batches, checking ctx between them.
-func forwardAll(ctx context.Context, net *nn.Net, x []float32, rows int) ([]float32, error) {
-	in, out := net.Inputs(), net.Outputs()
-	y := make([]float32, 0, rows*out)
-	for start := 0; start < rows; start += batchRows {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(batchRows, rows-start)
-		y = append(y, net.Forward(x[start*in:(start+n)*in], n)...)
-	}
-	return y, nil
 }
 
 // PredictedClass is the class a row of outputs predicts: the largest unit,

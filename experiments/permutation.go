@@ -51,7 +51,7 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		}
 	}
 	in := net.Inputs()
-	y, err := forwardAll(ctx, net, d.X, d.Rows)
+	y, err := net.ForwardAll(ctx, d.X, d.Rows)
 	if err != nil {
 		return Result{}, err
 	}
@@ -78,7 +78,7 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 			for i, j := range perm {
 				x[i*in+f] = col[j]
 			}
-			y, err := forwardAll(ctx, net, x, d.Rows)
+			y, err := net.ForwardAll(ctx, x, d.Rows)
 			if err != nil {
 				return Result{}, err
 			}

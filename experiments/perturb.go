@@ -79,7 +79,7 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 	for p, row := range pivots {
 		copy(px[p*in:], d.Row(row))
 	}
-	base, err := forwardAll(ctx, net, px, np)
+	base, err := net.ForwardAll(ctx, px, np)
 	if err != nil {
 		return Result{}, err
 	}
@@ -112,7 +112,7 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 				row[f] = float32(float64(row[f]) + delta)
 			}
 		}
-		y, err := forwardAll(ctx, net, x, np*m)
+		y, err := net.ForwardAll(ctx, x, np*m)
 		if err != nil {
 			return Result{}, err
 		}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -147,6 +148,26 @@ func (n *Net) Forward(x []float32, rows int) []float32 {
 	out := make([]float32, rows*n.outputs)
 	copy(out, cur)
 	return out
+}
+
+// batchRows bounds the rows of one forward pass in ForwardAll: large enough
+// that BLAS runs at full speed, small enough that a 500-wide net's
+// activations stay a few tens of megabytes and Ctrl-C is noticed quickly.
+const batchRows = 8192
+
+// ForwardAll is Forward over any number of rows, in batches, checking ctx
+// between them.
+func (n *Net) ForwardAll(ctx context.Context, x []float32, rows int) ([]float32, error) {
+	n.checkInput(x, rows)
+	y := make([]float32, 0, rows*n.outputs)
+	for start := 0; start < rows; start += batchRows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b := min(batchRows, rows-start)
+		y = append(y, n.Forward(x[start*n.inputs:(start+b)*n.inputs], b)...)
+	}
+	return y, nil
 }
 
 // buffer returns scratch space of at least size values, not zeroed.

@@ -50,14 +50,24 @@ func (d *dataOptions) load(inputs int) (*dataset.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	if data.Cols != inputs {
-		seen := "columns without a header"
-		if data.Names != nil {
-			seen = "columns " + strings.Join(data.Names, ", ")
-		}
-		return nil, fmt.Errorf("%s: %d feature columns but the model has %d inputs (%s): pass the label column with --label and id columns with --drop", d.path, data.Cols, inputs, seen)
+	if err := d.checkColumns(data, inputs, "the model"); err != nil {
+		return nil, err
 	}
 	return data, nil
+}
+
+// checkColumns says, with both counts and the columns seen, when the data's
+// feature columns do not match a model's inputs; model names the version.
+func (d *dataOptions) checkColumns(data *dataset.Dataset, inputs int, model string) error {
+	if data.Cols == inputs {
+		return nil
+	}
+	seen := "columns without a header"
+	if data.Names != nil {
+		seen = "columns " + strings.Join(data.Names, ", ")
+	}
+	return fmt.Errorf("%s: %d feature columns, but %s has %d inputs (%s): pass the label column with --label and id columns with --drop",
+		d.path, data.Cols, model, inputs, seen)
 }
 
 // adoptFeatureNames stores the data header's names as the series' feature

@@ -38,16 +38,7 @@ func runExportModel(g *globals, opts *exportModelOptions) error {
 	if opts.out == "" {
 		return usagef("export-model needs --out DIR")
 	}
-	store, err := g.open(true)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	vi, err := versionFor(store, opts.model, opts.week)
-	if err != nil {
-		return err
-	}
-	snap, err := store.Snapshot(vi.Model, vi.Version)
+	vi, snap, err := readVersion(g, opts.model, opts.week)
 	if err != nil {
 		return err
 	}

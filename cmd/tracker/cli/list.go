@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -88,4 +89,20 @@ func versionFor(store *tracker.Store, model, week string) (tracker.VersionInfo, 
 		return tracker.VersionInfo{}, usageError{err}
 	}
 	return store.Version(model, w)
+}
+
+// readVersion loads a week's version with its weights from a store opened
+// read-only for just that.
+func readVersion(g *globals, model, week string) (tracker.VersionInfo, *snapshot.Snapshot, error) {
+	store, err := g.open(true)
+	if err != nil {
+		return tracker.VersionInfo{}, nil, err
+	}
+	defer store.Close()
+	vi, err := versionFor(store, model, week)
+	if err != nil {
+		return vi, nil, err
+	}
+	snap, err := store.Snapshot(vi.Model, vi.Version)
+	return vi, snap, err
 }

@@ -60,16 +60,7 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 	if err != nil {
 		return err
 	}
-	store, err := g.open(true)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	vi, err := versionFor(store, opts.model, opts.week)
-	if err != nil {
-		return err
-	}
-	snap, err := store.Snapshot(vi.Model, vi.Version)
+	_, snap, err := readVersion(g, opts.model, opts.week)
 	if err != nil {
 		return err
 	}
@@ -81,22 +72,18 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 	if err != nil {
 		return err
 	}
+	y, err := net.ForwardAll(ctx, data.X, data.Rows)
+	if err != nil {
+		return err
+	}
 	outs := net.Outputs()
-	rows := make([]predictRow, 0, data.Rows)
-	for start := 0; start < data.Rows; start += 8192 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n := min(8192, data.Rows-start)
-		y := net.Forward(data.X[start*data.Cols:(start+n)*data.Cols], n)
-		for i := range n {
-			p := y[i*outs : (i+1)*outs]
-			r := predictRow{Row: start + i + 1, Probs: p, Class: experiments.PredictedClass(p)}
-			if data.Labels != nil {
-				l := data.Classes[data.Labels[start+i]]
-				r.Label = &l
-			}
-			rows = append(rows, r)
+	rows := make([]predictRow, data.Rows)
+	for i := range rows {
+		p := y[i*outs : (i+1)*outs]
+		rows[i] = predictRow{Row: i + 1, Probs: p, Class: experiments.PredictedClass(p)}
+		if data.Labels != nil {
+			l := data.Classes[data.Labels[i]]
+			rows[i].Label = &l
 		}
 	}
 	if format == formatJSON {

@@ -309,13 +309,8 @@ func planRuns(g *globals, opts *runOptions, m method, data *dataset.Dataset) ([]
 	}
 	var jobs []*weekJob
 	for _, vi := range versions {
-		if data.Cols != vi.Inputs {
-			seen := "columns without a header"
-			if data.Names != nil {
-				seen = "columns " + strings.Join(data.Names, ", ")
-			}
-			return nil, nil, fmt.Errorf("%s: %d feature columns, but week %s (version %d) has %d inputs (%s): pass the label column with --label and id columns with --drop",
-				opts.data.path, data.Cols, vi.Week, vi.Version, vi.Inputs, seen)
+		if err := opts.data.checkColumns(data, vi.Inputs, fmt.Sprintf("week %s (version %d)", vi.Week, vi.Version)); err != nil {
+			return nil, nil, err
 		}
 		output := opts.output
 		if output < 0 {

@@ -63,16 +63,7 @@ func runShow(g *globals, opts *showOptions) error {
 	if err != nil {
 		return err
 	}
-	store, err := g.open(true)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	vi, err := versionFor(store, opts.model, opts.week)
-	if err != nil {
-		return err
-	}
-	snap, err := store.Snapshot(vi.Model, vi.Version)
+	vi, snap, err := readVersion(g, opts.model, opts.week)
 	if err != nil {
 		return err
 	}
