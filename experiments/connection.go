@@ -108,8 +108,10 @@ func absDense(m *mat.Dense) *mat.Dense {
 // unit, signed, biases ignored, any depth. It returns one result per output
 // unit, with Params["output"] naming the unit; ranks go by magnitude.
 // BatchNormalization layers enter the product as their per-unit scale.
-func Olden(s *snapshot.Snapshot) []Result {
-	p := chain(linearSteps(s), s.Outputs(), false)
+func Olden(s *snapshot.Snapshot) []Result { return olden(linearSteps(s), s.Outputs()) }
+
+func olden(steps []linearStep, outputs int) []Result {
+	p := chain(steps, outputs, false)
 	n, outs := p.Dims()
 	results := make([]Result, outs)
 	for k := range outs {
@@ -140,9 +142,9 @@ func Olden(s *snapshot.Snapshot) []Result {
 // uses the outputs as its hidden units. Note that v_h cancels when each
 // unit's shares are normalised: Garson's values depend on the output weights
 // only through which units reach an output, one reason they can mislead.
-func Garson(s *snapshot.Snapshot) Result {
-	steps := linearSteps(s)
-	n := s.Inputs()
+func Garson(s *snapshot.Snapshot) Result { return garson(linearSteps(s), s.Inputs(), s.Outputs()) }
+
+func garson(steps []linearStep, n, outputs int) Result {
 	// Fold any scaling before the first Dense layer into its rows.
 	first := 0
 	pre := make([]float64, n)
@@ -161,7 +163,7 @@ func Garson(s *snapshot.Snapshot) Result {
 			a.Set(i, h, a.At(i, h)*pre[i])
 		}
 	}
-	down := chain(steps[first+1:], s.Outputs(), true) // hidden x outputs
+	down := chain(steps[first+1:], outputs, true) // hidden x outputs
 	_, outs := down.Dims()
 
 	value := make([]float64, n)

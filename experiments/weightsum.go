@@ -39,7 +39,9 @@ func WeightSum(s *snapshot.Snapshot) Result {
 }
 
 // DataFree returns every weight-based result for a snapshot: weight-sum,
-// garson and one olden result per output unit. Ingest records them all.
+// garson and one olden result per output unit. Ingest records them all; the
+// weights are converted to float64 once for both garson and olden.
 func DataFree(s *snapshot.Snapshot) []Result {
-	return append([]Result{WeightSum(s), Garson(s)}, Olden(s)...)
+	steps := linearSteps(s)
+	return append([]Result{WeightSum(s), garson(steps, s.Inputs(), s.Outputs())}, olden(steps, s.Outputs())...)
 }
