@@ -10,52 +10,20 @@ import (
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/nn"
 	"github.com/tracker-ml/tracker/snapshot"
+	"github.com/tracker-ml/tracker/snapshot/snapshottest"
 )
 
-// Features of the planted model.
+// Features of the planted model (see snapshottest.Planted).
 const (
-	cancelled = 0 // large first-layer weights that cancel exactly downstream
-	amplified = 1 // tiny first-layer weights, amplified later: the strongest true effect
-	unused    = 2 // all-zero weights
-	planted   = 6 // features in all
+	cancelled = snapshottest.PlantedCancelled
+	amplified = snapshottest.PlantedAmplified
+	unused    = snapshottest.PlantedUnused
+	planted   = snapshottest.PlantedInputs
 )
 
-// plantedModel is 6 -> 4 tanh -> 1 sigmoid with hand-set weights where the
-// weight-sum is wrong on purpose:
-//   - feature 0 drives hidden units 0 and 1 with weight 10 each and nothing
-//     else does, so they are always equal; the output weighs them +1 and -1,
-//     so feature 0 has no effect at all;
-//   - feature 1 reaches hidden unit 2 with weight 0.01, which the output
-//     weighs 300: an effective weight of 3, the largest;
-//   - feature 2 has zero weights everywhere;
-//   - features 3, 4, 5 reach hidden unit 3 with weights 1, 0.5, 0.25.
 func plantedModel(t testing.TB) *snapshot.Snapshot {
 	t.Helper()
-	k1 := make([]float32, planted*4)
-	set := func(i, h int, w float32) { k1[i*4+h] = w }
-	set(cancelled, 0, 10)
-	set(cancelled, 1, 10)
-	set(amplified, 2, 0.01)
-	set(3, 3, 1)
-	set(4, 3, 0.5)
-	set(5, 3, 0.25)
-	layers := []snapshot.Layer{
-		{
-			Spec: snapshot.Spec{Name: "hidden", Class: snapshot.ClassDense, Units: 4, Activation: "tanh", UseBias: true},
-			Weights: []snapshot.Tensor{
-				{Name: "kernel", Shape: []int{planted, 4}, Data: k1},
-				{Name: "bias", Shape: []int{4}, Data: []float32{0.3, 0.3, 0, 0}},
-			},
-		},
-		{
-			Spec: snapshot.Spec{Name: "out", Class: snapshot.ClassDense, Units: 1, Activation: "sigmoid", UseBias: true},
-			Weights: []snapshot.Tensor{
-				{Name: "kernel", Shape: []int{4, 1}, Data: []float32{1, -1, 300, 1}},
-				{Name: "bias", Shape: []int{1}, Data: []float32{0}},
-			},
-		},
-	}
-	s, err := snapshot.New(planted, layers, snapshot.Meta{})
+	s, err := snapshottest.Planted(snapshot.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,3 +50,48 @@ func RandomMLP(seed uint64, widths []int, meta snapshot.Meta) (*snapshot.Snapsho
 	}
 	return snapshot.New(widths[0], layers, meta)
 }
+
+// Features of the Planted model.
+const (
+	PlantedCancelled = 0 // large first-layer weights that cancel exactly downstream
+	PlantedAmplified = 1 // tiny first-layer weights, amplified later: the strongest true effect
+	PlantedUnused    = 2 // all-zero weights
+	PlantedInputs    = 6
+)
+
+// Planted is a 6 -> 4 tanh -> 1 sigmoid model with hand-set weights where
+// the weight-sum is wrong on purpose, so tests can check that behavioural
+// methods find the truth:
+//   - feature 0 drives hidden units 0 and 1 with weight 10 each and nothing
+//     else does, so they are always equal; the output weighs them +1 and -1,
+//     so feature 0 has no effect at all;
+//   - feature 1 reaches hidden unit 2 with weight 0.01, which the output
+//     weighs 300: an effective weight of 3, the largest;
+//   - feature 2 has zero weights everywhere;
+//   - features 3, 4, 5 reach hidden unit 3 with weights 1, 0.5, 0.25.
+func Planted(meta snapshot.Meta) (*snapshot.Snapshot, error) {
+	k1 := make([]float32, PlantedInputs*4)
+	set := func(i, h int, w float32) { k1[i*4+h] = w }
+	set(PlantedCancelled, 0, 10)
+	set(PlantedCancelled, 1, 10)
+	set(PlantedAmplified, 2, 0.01)
+	set(3, 3, 1)
+	set(4, 3, 0.5)
+	set(5, 3, 0.25)
+	return snapshot.New(PlantedInputs, []snapshot.Layer{
+		{
+			Spec: snapshot.Spec{Name: "hidden", Class: snapshot.ClassDense, Units: 4, Activation: "tanh", UseBias: true},
+			Weights: []snapshot.Tensor{
+				{Name: "kernel", Shape: []int{PlantedInputs, 4}, Data: k1},
+				{Name: "bias", Shape: []int{4}, Data: []float32{0.3, 0.3, 0, 0}},
+			},
+		},
+		{
+			Spec: snapshot.Spec{Name: "out", Class: snapshot.ClassDense, Units: 1, Activation: "sigmoid", UseBias: true},
+			Weights: []snapshot.Tensor{
+				{Name: "kernel", Shape: []int{4, 1}, Data: []float32{1, -1, 300, 1}},
+				{Name: "bias", Shape: []int{1}, Data: []float32{0}},
+			},
+		},
+	}, meta)
+}

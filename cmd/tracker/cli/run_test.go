@@ -16,39 +16,17 @@ import (
 	"github.com/tracker-ml/tracker/internal/fixtures"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/keras"
+	"github.com/tracker-ml/tracker/snapshot/snapshottest"
 )
 
-// plantedFiles writes the planted-truth model (see experiments' planted
-// test) as a Keras save in dir and a 300-row CSV with a header and a label
-// column, and returns the model prefix and the CSV path. Feature a has large
-// first-layer weights that cancel downstream, b tiny ones that are
-// amplified, c none at all; d, e, f are ordinary.
+// plantedFiles writes the planted-truth model (snapshottest.Planted) as a
+// Keras save in dir and a 300-row CSV with a header and a label column, and
+// returns the model prefix and the CSV path. Feature a has large first-layer
+// weights that cancel downstream, b tiny ones that are amplified, c none at
+// all; d, e, f are ordinary.
 func plantedFiles(t *testing.T, dir string) (prefix, csvPath string) {
 	t.Helper()
-	k1 := make([]float32, 6*4)
-	set := func(i, h int, w float32) { k1[i*4+h] = w }
-	set(0, 0, 10)
-	set(0, 1, 10)
-	set(1, 2, 0.01)
-	set(3, 3, 1)
-	set(4, 3, 0.5)
-	set(5, 3, 0.25)
-	snap, err := snapshot.New(6, []snapshot.Layer{
-		{
-			Spec: snapshot.Spec{Name: "hidden", Class: snapshot.ClassDense, Units: 4, Activation: "tanh", UseBias: true},
-			Weights: []snapshot.Tensor{
-				{Name: "kernel", Shape: []int{6, 4}, Data: k1},
-				{Name: "bias", Shape: []int{4}, Data: []float32{0.3, 0.3, 0, 0}},
-			},
-		},
-		{
-			Spec: snapshot.Spec{Name: "out", Class: snapshot.ClassDense, Units: 1, Activation: "sigmoid", UseBias: true},
-			Weights: []snapshot.Tensor{
-				{Name: "kernel", Shape: []int{4, 1}, Data: []float32{1, -1, 300, 1}},
-				{Name: "bias", Shape: []int{1}, Data: []float32{0}},
-			},
-		},
-	}, snapshot.Meta{KerasVersion: "2.2.4", Backend: "tensorflow"})
+	snap, err := snapshottest.Planted(snapshot.Meta{KerasVersion: "2.2.4", Backend: "tensorflow"})
 	if err != nil {
 		t.Fatal(err)
 	}
