@@ -1,0 +1,637 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/tracker-ml/tracker/snapshot"
+)
+
+// Labeled is training or validation data: rows of inputs and a class per row.
+type Labeled struct {
+	X      []float32 // Rows x inputs, row-major
+	Labels []int     // class per row; for one sigmoid output, 0 or 1
+	Rows   int
+}
+
+// TrainOptions are a training run's settings. The zero values of LR,
+// Batch and Momentum mean Keras's defaults.
+type TrainOptions struct {
+	Epochs int
+	Batch  int     // rows per step (default 32, as Keras)
+	LR     float64 // Adam learning rate (default 0.001, as Keras)
+	// Patience stops training after this many epochs without a lower
+	// validation loss and keeps the best epoch's weights, like Keras's
+	// EarlyStopping(restore_best_weights=True). 0 trains every epoch.
+	Patience int
+	Seed     uint64
+	// FromWeights starts from the architecture's own weights (fine-tuning)
+	// instead of fresh Glorot-uniform ones.
+	FromWeights bool
+	// Score, when set, scores the validation outputs after each epoch
+	// (accuracy, say); the curve records it.
+	Score func(y []float32, labels []int) float64
+	// Progress is called after each epoch with the number done.
+	Progress func(epoch int)
+}
+
+// Epoch is one point of a training curve. Val fields are NaN without
+// validation data.
+type Epoch struct {
+	Loss     float64 // mean training loss over the epoch's batches
+	ValLoss  float64
+	ValScore float64 // Score on the validation data, NaN without Score
+}
+
+// Trained is the outcome of Train.
+type Trained struct {
+	Snapshot *snapshot.Snapshot // the architecture with the trained weights
+	Curve    []Epoch
+	Best     int // 0-based epoch whose weights were kept
+}
+
+// Keras's Adam and BatchNormalization defaults.
+const (
+	adamBeta1   = 0.9
+	adamBeta2   = 0.999
+	adamEpsilon = 1e-7
+	bnMomentum  = 0.99
+	// lossClip bounds probabilities in the loss, as Keras's epsilon does.
+	lossClip = 1e-7
+)
+
+// Train fits arch's layers to the data with minibatch Adam: softmax
+// cross-entropy when the last layer is a softmax over several outputs,
+// binary cross-entropy when it is one sigmoid output. Dropout is applied
+// and BatchNormalization uses batch statistics while training, as in
+// Keras. The same seed and data give the same weights. It runs on the
+// calling goroutine; BLAS may use several threads.
+func Train(ctx context.Context, arch *snapshot.Snapshot, train, val Labeled, opts TrainOptions) (*Trained, error) {
+	if opts.Epochs <= 0 {
+		return nil, fmt.Errorf("train: epochs must be positive (got %d)", opts.Epochs)
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 32
+	}
+	if opts.LR <= 0 {
+		opts.LR = 0.001
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x7472616e)) // "tran"
+	t, err := newTrainer(arch, opts.FromWeights, rng)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []Labeled{train, val} {
+		if err := t.check(d); err != nil {
+			return nil, err
+		}
+	}
+	if train.Rows == 0 {
+		return nil, fmt.Errorf("train: no training rows")
+	}
+	t.alloc(min(opts.Batch, train.Rows))
+
+	res := &Trained{}
+	bestLoss := math.Inf(1)
+	var best [][]float32 // parameter values at the best epoch
+	order := make([]int, train.Rows)
+	for i := range order {
+		order[i] = i
+	}
+	for epoch := range opts.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var lossSum float64
+		for start := 0; start < train.Rows; start += opts.Batch {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			rows := order[start:min(start+opts.Batch, train.Rows)]
+			lossSum += t.gradients(train, rows, rng) * float64(len(rows))
+			t.adam(opts.LR)
+		}
+		p := Epoch{Loss: lossSum / float64(train.Rows), ValLoss: math.NaN(), ValScore: math.NaN()}
+		if val.Rows > 0 {
+			// Compiled afresh: inference folds BatchNormalization's
+			// statistics into constants.
+			eval, err := New(t.snapshot(arch))
+			if err != nil {
+				return nil, err
+			}
+			y, err := eval.ForwardAll(ctx, val.X, val.Rows)
+			if err != nil {
+				return nil, err
+			}
+			p.ValLoss = t.loss(y, val.Labels)
+			if opts.Score != nil {
+				p.ValScore = opts.Score(y, val.Labels)
+			}
+		}
+		res.Curve = append(res.Curve, p)
+		if opts.Progress != nil {
+			opts.Progress(epoch + 1)
+		}
+		if math.IsNaN(p.Loss) || math.IsInf(p.Loss, 0) {
+			return nil, fmt.Errorf("train: the loss became %v in epoch %d: lower the learning rate, or scale the input columns", p.Loss, epoch+1)
+		}
+		if opts.Patience <= 0 || val.Rows == 0 {
+			res.Best = epoch
+			continue
+		}
+		if p.ValLoss < bestLoss {
+			bestLoss, res.Best = p.ValLoss, epoch
+			best = t.saveParams(best)
+		} else if epoch-res.Best >= opts.Patience {
+			break
+		}
+	}
+	if best != nil {
+		t.restoreParams(best)
+	}
+	res.Snapshot = t.snapshot(arch)
+	if err := res.Snapshot.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return res, nil
+}
+
+// tlayer is one step of the network being trained.
+type tlayer struct {
+	kind    opKind // opDense, opAct, opAffine (BatchNormalization) or opDropout
+	in, out int
+	layer   int // snapshot layer index
+	act     activation
+	rate    float64 // dropout rate
+	// Dense: w (in x out), b. BatchNormalization: gamma (w), beta (b) and
+	// the moving statistics.
+	w, b           []float32
+	gw, gb         []float32
+	mean, variance []float32
+	eps            float64
+	hasW, hasB     bool
+	// Per-batch state kept for the backward pass.
+	mask           []float32 // dropout scale per value
+	xhat, invStd   []float32 // BatchNormalization
+	batchMean, tmp []float32
+}
+
+// opDropout extends opKind for training only: inference skips dropout.
+const opDropout opKind = 100
+
+// trainer holds the layers, Adam's moments and per-batch buffers.
+type trainer struct {
+	inputs, outputs int
+	layers          []tlayer
+	binary          bool // one sigmoid output: binary cross-entropy
+	params          []param
+	step1           int // Adam step count
+	// buffers, sized for the batch
+	x    []float32
+	vals [][]float32 // vals[0] the batch input, vals[i+1] the output of layer i
+	grad [][]float32 // gradient of the loss by vals[i]
+}
+
+// param is one trainable array with its gradient and Adam moments.
+type param struct{ w, g, m, v []float32 }
+
+func newTrainer(arch *snapshot.Snapshot, fromWeights bool, rng *rand.Rand) (*trainer, error) {
+	t := &trainer{inputs: arch.Inputs()}
+	width := arch.Inputs()
+	kv := arch.Meta().KerasVersion
+	for i, l := range arch.Layers() {
+		switch l.Class {
+		case snapshot.ClassDense:
+			d := tlayer{kind: opDense, in: width, out: l.Units, layer: i, hasW: true, hasB: l.UseBias}
+			d.w, d.gw = make([]float32, width*l.Units), make([]float32, width*l.Units)
+			if l.UseBias {
+				d.b, d.gb = make([]float32, l.Units), make([]float32, l.Units)
+			}
+			if fromWeights {
+				copy(d.w, l.Weights[0].Data)
+				if l.UseBias {
+					copy(d.b, l.Weights[1].Data)
+				}
+			} else {
+				// Keras's default kernel initializer; biases start at zero.
+				limit := math.Sqrt(6 / float64(width+l.Units))
+				for j := range d.w {
+					d.w[j] = float32((2*rng.Float64() - 1) * limit)
+				}
+			}
+			t.layers = append(t.layers, d)
+			width = l.Units
+			if l.Activation != "linear" {
+				a, err := newActivation(l.Activation, kv)
+				if err != nil {
+					return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+				}
+				t.layers = append(t.layers, tlayer{kind: opAct, in: width, out: width, act: a, layer: i})
+			}
+		case snapshot.ClassActivation:
+			a, err := newActivation(l.Activation, kv)
+			if err != nil {
+				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
+			}
+			t.layers = append(t.layers, tlayer{kind: opAct, in: width, out: width, act: a, layer: i})
+		case snapshot.ClassBatchNormalization:
+			t.layers = append(t.layers, newTrainBatchNorm(l, width, i, fromWeights))
+		case snapshot.ClassDropout:
+			if l.Rate > 0 {
+				t.layers = append(t.layers, tlayer{kind: opDropout, in: width, out: width, rate: l.Rate, layer: i})
+			}
+		case snapshot.ClassFlatten:
+		default:
+			return nil, fmt.Errorf("layer %q: class %s cannot be trained", l.Name, l.Class)
+		}
+	}
+	t.outputs = width
+	last := t.layers[len(t.layers)-1]
+	switch {
+	case last.kind == opAct && last.act.name == "softmax" && width >= 2:
+	case last.kind == opAct && last.act.name == "sigmoid" && width == 1:
+		t.binary = true
+	default:
+		return nil, fmt.Errorf("train: the last layer must be a softmax over several outputs or one sigmoid output, to train with cross-entropy; this model ends in %s with %d outputs",
+			last.act.name, width)
+	}
+	for i := range t.layers {
+		l := &t.layers[i]
+		if l.hasW {
+			t.params = append(t.params, newParam(l.w, l.gw))
+		}
+		if l.hasB {
+			t.params = append(t.params, newParam(l.b, l.gb))
+		}
+	}
+	return t, nil
+}
+
+func newParam(w, g []float32) param {
+	return param{w: w, g: g, m: make([]float32, len(w)), v: make([]float32, len(w))}
+}
+
+// newTrainBatchNorm builds a trainable BatchNormalization: gamma and beta
+// are trained when the layer has them (scale, center); the moving
+// statistics follow the batches.
+func newTrainBatchNorm(l snapshot.Layer, width, index int, fromWeights bool) tlayer {
+	b := tlayer{kind: opAffine, in: width, out: width, layer: index, eps: l.Epsilon, hasW: l.Scale, hasB: l.Center,
+		mean: make([]float32, width), variance: make([]float32, width)}
+	b.w, b.b = make([]float32, width), make([]float32, width)
+	for j := range width {
+		b.w[j], b.variance[j] = 1, 1
+	}
+	b.gw, b.gb = make([]float32, width), make([]float32, width)
+	if fromWeights {
+		for _, t := range l.Weights {
+			switch t.Name {
+			case "gamma":
+				copy(b.w, t.Data)
+			case "beta":
+				copy(b.b, t.Data)
+			case "moving_mean":
+				copy(b.mean, t.Data)
+			case "moving_variance":
+				copy(b.variance, t.Data)
+			}
+		}
+	}
+	return b
+}
+
+func (t *trainer) check(d Labeled) error {
+	if len(d.X) != d.Rows*t.inputs || len(d.Labels) != d.Rows {
+		return fmt.Errorf("train: %d values and %d labels for %d rows of %d inputs", len(d.X), len(d.Labels), d.Rows, t.inputs)
+	}
+	classes := max(t.outputs, 2)
+	for i, l := range d.Labels {
+		if l < 0 || l >= classes {
+			return fmt.Errorf("train: row %d has class %d, but the model has classes 0 to %d", i+1, l, classes-1)
+		}
+	}
+	return nil
+}
+
+// alloc sizes the per-batch buffers.
+func (t *trainer) alloc(batch int) {
+	t.x = make([]float32, batch*t.inputs)
+	t.vals = make([][]float32, len(t.layers)+1)
+	t.grad = make([][]float32, len(t.layers)+1)
+	for i := range t.layers {
+		l := &t.layers[i]
+		t.vals[i+1] = make([]float32, batch*l.out)
+		t.grad[i] = make([]float32, batch*l.in)
+		switch l.kind {
+		case opDropout:
+			l.mask = make([]float32, batch*l.out)
+		case opAffine:
+			l.xhat = make([]float32, batch*l.out)
+			l.invStd, l.batchMean, l.tmp = make([]float32, l.out), make([]float32, l.out), make([]float32, l.out)
+		}
+	}
+	t.grad[len(t.layers)] = make([]float32, batch*t.outputs)
+}
+
+// gradients runs the rows of data listed in idx forward and back, leaving
+// the parameter gradients of their mean loss, and returns that loss.
+func (t *trainer) gradients(data Labeled, idx []int, rng *rand.Rand) float64 {
+	rows := len(idx)
+	x := t.x[:rows*t.inputs]
+	for r, i := range idx {
+		copy(x[r*t.inputs:(r+1)*t.inputs], data.X[i*t.inputs:(i+1)*t.inputs])
+	}
+	t.vals[0] = x
+	for i := range t.layers {
+		t.layers[i].forwardTrain(t.vals[i][:rows*t.layers[i].in], t.vals[i+1][:rows*t.layers[i].out], rows, rng)
+	}
+	y := t.vals[len(t.layers)][:rows*t.outputs]
+
+	// The last activation and the cross-entropy together have the
+	// gradient (p - onehot)/rows by the pre-activation.
+	n := len(t.layers)
+	dz := t.grad[n][:rows*t.outputs]
+	var loss float64
+	for r := range rows {
+		label := data.Labels[idx[r]]
+		if t.binary {
+			p := float64(y[r])
+			target := float64(label)
+			loss -= target*math.Log(max(p, lossClip)) + (1-target)*math.Log(max(1-p, lossClip))
+			dz[r] = float32((p - target) / float64(rows))
+			continue
+		}
+		row := y[r*t.outputs : (r+1)*t.outputs]
+		loss -= math.Log(max(float64(row[label]), lossClip))
+		for j, p := range row {
+			g := float64(p)
+			if j == label {
+				g--
+			}
+			dz[r*t.outputs+j] = float32(g / float64(rows))
+		}
+	}
+	d := dz
+	for i := n - 2; i >= 0; i-- { // layer n-1 is the fused output activation
+		l := &t.layers[i]
+		var dx []float32
+		if i > 0 { // nothing needs the gradient by the data
+			dx = t.grad[i][:rows*l.in]
+		}
+		d = l.backwardTrain(t.vals[i][:rows*l.in], t.vals[i+1][:rows*l.out], d, dx, rows)
+	}
+	return loss / float64(rows)
+}
+
+// forwardTrain computes one layer in training mode from src into dst.
+func (l *tlayer) forwardTrain(src, dst []float32, rows int, rng *rand.Rand) {
+	switch l.kind {
+	case opDense:
+		o := op{kind: opDense, in: l.in, out: l.out, w: l.w, b: l.b}
+		o.forward(src, dst, rows)
+	case opAct:
+		copy(dst, src)
+		l.act.apply(dst, l.out)
+	case opDropout:
+		keep := 1 - l.rate
+		scale := float32(1 / keep)
+		mask := l.mask[:rows*l.out]
+		for i := range mask {
+			if rng.Float64() < keep {
+				mask[i] = scale
+			} else {
+				mask[i] = 0
+			}
+		}
+		for i, v := range src {
+			dst[i] = v * mask[i]
+		}
+	case opAffine:
+		l.batchNormTrain(src, dst, rows)
+	}
+}
+
+// batchNormTrain normalises with the batch's mean and (biased) variance and
+// moves the running statistics towards them; the running variance takes
+// the unbiased estimate, as TensorFlow's fused kernel and PyTorch do.
+func (l *tlayer) batchNormTrain(src, dst []float32, rows int) {
+	w := l.out
+	mean, invStd := l.batchMean, l.invStd
+	clear(mean)
+	for r := range rows {
+		for j, v := range src[r*w : (r+1)*w] {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float32(rows)
+	}
+	variance := l.tmp
+	clear(variance)
+	for r := range rows {
+		for j, v := range src[r*w : (r+1)*w] {
+			d := v - mean[j]
+			variance[j] += d * d
+		}
+	}
+	for j := range w {
+		v := float64(variance[j]) / float64(rows)
+		invStd[j] = float32(1 / math.Sqrt(v+l.eps))
+		unbiased := v
+		if rows > 1 {
+			unbiased = v * float64(rows) / float64(rows-1)
+		}
+		l.mean[j] = float32(bnMomentum*float64(l.mean[j]) + (1-bnMomentum)*float64(mean[j]))
+		l.variance[j] = float32(bnMomentum*float64(l.variance[j]) + (1-bnMomentum)*unbiased)
+	}
+	xhat := l.xhat[:rows*w]
+	for r := range rows {
+		s, xh, d := src[r*w:(r+1)*w], xhat[r*w:(r+1)*w], dst[r*w:(r+1)*w]
+		for j, v := range s {
+			h := (v - mean[j]) * invStd[j]
+			xh[j] = h
+			d[j] = h*l.w[j] + l.b[j]
+		}
+	}
+}
+
+// backwardTrain takes d, the gradient by the layer's output (overwritten),
+// fills the layer's parameter gradients and, when dx is not nil, returns the
+// gradient by its input, in dx or in d.
+func (l *tlayer) backwardTrain(x, y, d, dx []float32, rows int) []float32 {
+	switch l.kind {
+	case opDense:
+		// dW = xᵀ·d, db = Σ rows of d, dx = d·Wᵀ
+		blas32.Gemm(blas.Trans, blas.NoTrans, 1,
+			blas32.General{Rows: rows, Cols: l.in, Stride: l.in, Data: x},
+			blas32.General{Rows: rows, Cols: l.out, Stride: l.out, Data: d},
+			0, blas32.General{Rows: l.in, Cols: l.out, Stride: l.out, Data: l.gw})
+		if l.hasB {
+			clear(l.gb)
+			for r := range rows {
+				for j, v := range d[r*l.out : (r+1)*l.out] {
+					l.gb[j] += v
+				}
+			}
+		}
+		if dx != nil {
+			blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+				blas32.General{Rows: rows, Cols: l.out, Stride: l.out, Data: d},
+				blas32.General{Rows: l.in, Cols: l.out, Stride: l.out, Data: l.w},
+				0, blas32.General{Rows: rows, Cols: l.in, Stride: l.in, Data: dx})
+		}
+		return dx
+	case opAct:
+		if dx != nil {
+			l.act.grad(d, x, y, l.out)
+		}
+		return d
+	case opDropout:
+		if dx != nil {
+			for i, m := range l.mask[:len(d)] {
+				d[i] *= m
+			}
+		}
+		return d
+	case opAffine:
+		l.batchNormBackward(d, dx, rows)
+		return dx
+	}
+	panic("nn: unknown layer kind")
+}
+
+// batchNormBackward is the gradient of training-mode normalisation:
+// dx = invStd/N · (N·dxhat − Σdxhat − xhat·Σ(dxhat·xhat)), dxhat = d·gamma.
+func (l *tlayer) batchNormBackward(d, dx []float32, rows int) {
+	w := l.out
+	xhat := l.xhat[:rows*w]
+	clear(l.gw)
+	clear(l.gb)
+	for r := range rows {
+		dr, xr := d[r*w:(r+1)*w], xhat[r*w:(r+1)*w]
+		for j, v := range dr {
+			l.gw[j] += v * xr[j]
+			l.gb[j] += v
+		}
+	}
+	if dx == nil {
+		return
+	}
+	// Σ dxhat = gamma·Σd = gamma·gb, Σ dxhat·xhat = gamma·gw.
+	n := float32(rows)
+	for r := range rows {
+		dr, xr, out := d[r*w:(r+1)*w], xhat[r*w:(r+1)*w], dx[r*w:(r+1)*w]
+		for j, v := range dr {
+			g := l.w[j]
+			out[j] = l.invStd[j] / n * (n*v*g - g*l.gb[j] - xr[j]*g*l.gw[j])
+		}
+	}
+}
+
+// adam applies one Adam step to every parameter, in Keras's form:
+// w -= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε).
+func (t *trainer) adam(lr float64) {
+	t.step1++
+	s := float64(t.step1)
+	lrt := float32(lr * math.Sqrt(1-math.Pow(adamBeta2, s)) / (1 - math.Pow(adamBeta1, s)))
+	const b1, b2 = float32(adamBeta1), float32(adamBeta2)
+	for _, p := range t.params {
+		adamUpdate(p.w, p.g, p.m, p.v, lrt, b1, b2)
+	}
+}
+
+func adamUpdate(w, g, m, v []float32, lrt, b1, b2 float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for i, gi := range g {
+		mi := b1*m[i] + (1-b1)*gi
+		vi := b2*v[i] + (1-b2)*gi*gi
+		m[i], v[i] = mi, vi
+		w[i] -= lrt * mi / (float32(math.Sqrt(float64(vi))) + adamEpsilon)
+	}
+}
+
+// loss is the mean cross-entropy of outputs y against labels.
+func (t *trainer) loss(y []float32, labels []int) float64 {
+	var sum float64
+	for r, label := range labels {
+		if t.binary {
+			p := float64(y[r])
+			if label == 1 {
+				sum -= math.Log(max(p, lossClip))
+			} else {
+				sum -= math.Log(max(1-p, lossClip))
+			}
+			continue
+		}
+		sum -= math.Log(max(float64(y[r*t.outputs+label]), lossClip))
+	}
+	return sum / float64(len(labels))
+}
+
+func (t *trainer) saveParams(dst [][]float32) [][]float32 {
+	if dst == nil {
+		dst = make([][]float32, 0, len(t.params)+2*len(t.layers))
+	}
+	dst = dst[:0]
+	for _, p := range t.params {
+		dst = append(dst, slices.Clone(p.w))
+	}
+	for _, l := range t.layers {
+		if l.kind == opAffine {
+			dst = append(dst, slices.Clone(l.mean), slices.Clone(l.variance))
+		}
+	}
+	return dst
+}
+
+func (t *trainer) restoreParams(src [][]float32) {
+	i := 0
+	for _, p := range t.params {
+		copy(p.w, src[i])
+		i++
+	}
+	for _, l := range t.layers {
+		if l.kind == opAffine {
+			copy(l.mean, src[i])
+			copy(l.variance, src[i+1])
+			i += 2
+		}
+	}
+}
+
+// snapshot returns arch's layers with the trainer's current weights. The
+// tensors share the trainer's arrays.
+func (t *trainer) snapshot(arch *snapshot.Snapshot) *snapshot.Snapshot {
+	layers := slices.Clone(arch.Layers())
+	for i := range t.layers {
+		l := &t.layers[i]
+		switch l.kind {
+		case opDense:
+			ws := []snapshot.Tensor{{Name: "kernel", Shape: []int{l.in, l.out}, Data: l.w}}
+			if l.hasB {
+				ws = append(ws, snapshot.Tensor{Name: "bias", Shape: []int{l.out}, Data: l.b})
+			}
+			layers[l.layer].Weights = ws
+		case opAffine:
+			var ws []snapshot.Tensor
+			if l.hasW {
+				ws = append(ws, snapshot.Tensor{Name: "gamma", Shape: []int{l.out}, Data: l.w})
+			}
+			if l.hasB {
+				ws = append(ws, snapshot.Tensor{Name: "beta", Shape: []int{l.out}, Data: l.b})
+			}
+			ws = append(ws, snapshot.Tensor{Name: "moving_mean", Shape: []int{l.out}, Data: l.mean},
+				snapshot.Tensor{Name: "moving_variance", Shape: []int{l.out}, Data: l.variance})
+			layers[l.layer].Weights = ws
+		}
+	}
+	s, err := snapshot.New(t.inputs, layers, arch.Meta())
+	if err != nil {
+		// The layers are arch's with weights of the shapes it implies.
+		panic(fmt.Sprintf("nn: trained snapshot: %v", err))
+	}
+	return s
+}
