@@ -40,6 +40,7 @@ type Migration struct {
 var All = []Migration{
 	initial,
 	blobBuckets,
+	partsBuckets,
 }
 
 // Latest is the schema version this build of tracker writes.

@@ -61,6 +61,12 @@ func (s *Store) Record(model string, version uint64, exps []Experiment) (added [
 				return err
 			}
 			added[i] = true
+			// The finished experiment replaces its pieces.
+			if parts := mb.Bucket(bucketParts); parts != nil && parts.Bucket(k) != nil {
+				if err := parts.DeleteBucket(k); err != nil {
+					return err
+				}
+			}
 		}
 		if !slices.Contains(added, true) {
 			return errUnchanged // leave the file byte-identical

@@ -124,6 +124,9 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 			if err != nil {
 				return err
 			}
+			if _, err := mb.CreateBucketIfNotExists(bucketParts); err != nil {
+				return err
+			}
 			if latest, ok := latestInWeek(weeks, r.Week); ok {
 				prev, err := getVersion(versions, latest)
 				if err != nil {

@@ -66,22 +66,18 @@ type Experiment struct {
 	// Extra holds further per-feature series a method produces, such as
 	// perturb's flip_rate, keyed by name. It rides in the JSON header.
 	Extra map[string][]float64 `json:"extra,omitempty"`
+	// Detail is a method's own record of how it got its values, such as
+	// each drop-retrain training's curve: JSON the store keeps as given.
+	Detail json.RawMessage `json:"detail,omitempty"`
 }
 
 // ID identifies an experiment by what it measured and how, so re-running
 // with the same parameters on the same data finds the earlier record.
 func (e *Experiment) ID() [8]byte {
-	h := sha256.New()
-	enc, _ := json.Marshal(struct {
-		Kind   string            `json:"kind"`
-		Params map[string]string `json:"params"`
-		Data   string            `json:"data"`
-		Rows   int               `json:"rows"`
-		Seed   int64             `json:"seed"`
-	}{e.Kind, e.Params, e.DataSHA256, e.DataRows, e.Seed})
-	h.Write(enc)
+	enc, _ := json.Marshal(identityOf(e))
+	sum := sha256.Sum256(enc)
 	var id [8]byte
-	copy(id[:], h.Sum(nil))
+	copy(id[:], sum[:])
 	return id
 }
 

@@ -31,13 +31,14 @@ var (
 	ErrConflict = errors.New("week already has a different version")
 )
 
-// Bucket names of schema 1 (see docs/FORMAT.md).
+// Bucket names (see docs/FORMAT.md).
 var (
 	bucketModels      = []byte("models")
 	bucketBlobs       = []byte("blobs")
 	bucketVersions    = []byte("versions")
 	bucketWeeks       = []byte("weeks")
 	bucketExperiments = []byte("experiments")
+	bucketParts       = []byte("parts") // schema 3
 )
 
 // Options control how a store is opened.

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -93,6 +94,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 				}
 				return nil
 			})
+			verifyParts(mb, model, inputs, problem)
 			return nil
 		})
 		if err != nil {
@@ -111,4 +113,34 @@ func (s *Store) Verify() (VerifyReport, error) {
 		})
 	})
 	return r, err
+}
+
+// verifyParts checks the pieces of unfinished experiments: each belongs to
+// an existing version and to no finished experiment.
+func verifyParts(mb *bolt.Bucket, model string, inputs map[uint64]int, problem func(string, ...any)) {
+	parts := mb.Bucket(bucketParts)
+	if parts == nil {
+		problem("model %q: missing parts bucket", model)
+		return
+	}
+	exps := mb.Bucket(bucketExperiments)
+	_ = parts.ForEach(func(k, v []byte) error {
+		if v != nil || len(k) != 16 {
+			problem("model %q: parts entry %x is not an experiment's bucket", model, k)
+			return nil
+		}
+		v0 := beUint64(k[:8])
+		var id identity
+		if err := json.Unmarshal(parts.Bucket(k).Get(partsIdentityKey), &id); err != nil {
+			problem("model %q version %d: an unfinished experiment's identity is damaged: %v", model, v0, err)
+			return nil
+		}
+		switch {
+		case inputs[v0] == 0:
+			problem("model %q: unfinished %s refers to version %d, which does not exist", model, id.Kind, v0)
+		case exps.Get(k) != nil:
+			problem("model %q version %d: pieces of %s are left over after it finished", model, v0, id.Kind)
+		}
+		return nil
+	})
 }

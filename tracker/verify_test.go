@@ -177,6 +177,42 @@ func TestVerify(t *testing.T) {
 			},
 			want: []string{`model "m" version 1: experiment record:`},
 		},
+		{
+			name: "pieces left over after their experiment finished are reported",
+			corrupt: func(tb testing.TB, tx *bolt.Tx) {
+				k, _ := modelBucket(tb, tx, "experiments").Cursor().First()
+				b, err := modelBucket(tb, tx, "parts").CreateBucket(bytes.Clone(k))
+				if err != nil {
+					tb.Fatal(err)
+				}
+				if err := b.Put([]byte("experiment"), []byte(`{"kind":"weight-sum"}`)); err != nil {
+					tb.Fatal(err)
+				}
+			},
+			want: []string{`model "m" version 1: pieces of weight-sum are left over after it finished`},
+		},
+		{
+			name: "pieces of a missing version are reported",
+			corrupt: func(tb testing.TB, tx *bolt.Tx) {
+				b, err := modelBucket(tb, tx, "parts").CreateBucket([]byte{0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8})
+				if err != nil {
+					tb.Fatal(err)
+				}
+				if err := b.Put([]byte("experiment"), []byte(`{"kind":"drop-retrain"}`)); err != nil {
+					tb.Fatal(err)
+				}
+			},
+			want: []string{`model "m": unfinished drop-retrain refers to version 9, which does not exist`},
+		},
+		{
+			name: "a missing parts bucket is reported",
+			corrupt: func(tb testing.TB, tx *bolt.Tx) {
+				if err := tx.Bucket([]byte("models")).Bucket([]byte("m")).DeleteBucket([]byte("parts")); err != nil {
+					tb.Fatal(err)
+				}
+			},
+			want: []string{`model "m": missing parts bucket`},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
