@@ -26,7 +26,8 @@ const negligible = 0.01
 // top group (the top 10, or the top quarter of a smaller model) but has no
 // measurable effect or ranks in the bottom half by behaviour, or the other
 // way round: in the behavioural top group but in the weight-sum's bottom
-// half.
+// half. Features the behavioural method did not measure (rank 0, as in a
+// drop-retrain of some features) are left out.
 func Disagreements(weightSum, behaviour Result) []Disagreement {
 	n := len(weightSum.Value)
 	if n == 0 || len(behaviour.Value) != n {
@@ -34,16 +35,23 @@ func Disagreements(weightSum, behaviour Result) []Disagreement {
 	}
 	top := max(1, min(10, n/4))
 	var peak float64
-	for _, v := range behaviour.Value {
-		peak = max(peak, math.Abs(v))
+	measured := 0
+	for f, v := range behaviour.Value {
+		if behaviour.Rank[f] > 0 {
+			peak = max(peak, math.Abs(v))
+			measured++
+		}
 	}
 	var out []Disagreement
 	for f := range n {
 		wr, br := weightSum.Rank[f], behaviour.Rank[f]
+		if br == 0 {
+			continue
+		}
 		noEffect := math.Abs(behaviour.Value[f]) <= negligible*peak
 		d := Disagreement{Feature: f, WeightRank: wr, Rank: br, Value: behaviour.Value[f], NoEffect: noEffect}
 		switch {
-		case wr <= top && (noEffect || br > n/2):
+		case wr <= top && (noEffect || br > measured/2):
 			out = append(out, d)
 		case br <= top && !noEffect && wr > n/2:
 			d.Underweighed = true

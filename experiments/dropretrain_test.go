@@ -171,3 +171,19 @@ func TestTaskShards(t *testing.T) {
 		t.Errorf("tasks per shard %v, want 6, 4, 2", counts)
 	}
 }
+
+// TestDisagreementsSkipUnmeasuredFeatures: a drop-retrain of some features
+// leaves the others NaN with rank 0; they must not read as "strong effect"
+// nor poison the peak that "no effect" is judged against.
+func TestDisagreementsSkipUnmeasuredFeatures(t *testing.T) {
+	nan := math.NaN()
+	ws := experiments.Result{Value: []float64{8, 7, 6, 5, 4, 3, 2, 1}, Rank: []int{1, 2, 3, 4, 5, 6, 7, 8}}
+	behaviour := experiments.Result{
+		Value: []float64{0, nan, nan, nan, nan, nan, nan, 0.5},
+		Rank:  []int{2, 0, 0, 0, 0, 0, 0, 1},
+	}
+	got := experiments.Disagreements(ws, behaviour)
+	if len(got) != 2 || got[0].Feature != 0 || !got[0].NoEffect || got[1].Feature != 7 || !got[1].Underweighed {
+		t.Errorf("disagreements %+v: want feature 0 (no effect) and feature 7 (underweighed) only", got)
+	}
+}
