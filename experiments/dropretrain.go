@@ -348,3 +348,32 @@ func NewDropRetrainData(train, val *dataset.Dataset, valSplit float64, classes i
 	}
 	return out, nil
 }
+
+// ParseDropRetrainParams reads back the options a run recorded with
+// Params, to combine trainings that were run elsewhere.
+func ParseDropRetrainParams(p map[string]string) (DropRetrainOptions, error) {
+	var o DropRetrainOptions
+	var err error
+	num := func(key string) int {
+		v, e := strconv.Atoi(p[key])
+		if e != nil && err == nil {
+			err = fmt.Errorf("parameter %s=%q is not a whole number", key, p[key])
+		}
+		return v
+	}
+	o.Epochs, o.Batch, o.Patience, o.Seeds = num("epochs"), num("batch"), num("patience"), num("seeds")
+	if o.LR, err = strconv.ParseFloat(p["lr"], 64); err != nil {
+		return o, fmt.Errorf("parameter lr=%q is not a number", p["lr"])
+	}
+	o.Metric, o.Init = p["metric"], p["init"]
+	if fs := p["features"]; fs != "all" {
+		for _, s := range strings.Split(fs, ",") {
+			f, e := strconv.Atoi(s)
+			if e != nil {
+				return o, fmt.Errorf("parameter features=%q is not a list of feature indices", fs)
+			}
+			o.Features = append(o.Features, f)
+		}
+	}
+	return o, err
+}

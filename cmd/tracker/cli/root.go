@@ -94,6 +94,7 @@ so you can see which features matter and notice when a retrain changed radically
 		newPredictCmd(g),
 		newRunCmd(g),
 		newFeaturesCmd(g),
+		newImportCmd(g),
 	)
 	return root
 }

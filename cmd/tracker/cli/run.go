@@ -61,7 +61,7 @@ the same parameters on the same data stores nothing new and shows the stored
 result. Each run prints a ranked table and warns, one line per feature, where
 the weight-sum (summed first-layer weights) disagrees with the behaviour.`,
 	}
-	cmd.AddCommand(newPerturbCmd(g), newPermutationCmd(g), newGradientCmd(g))
+	cmd.AddCommand(newPerturbCmd(g), newPermutationCmd(g), newGradientCmd(g), newDropRetrainCmd(g))
 	return cmd
 }
 
@@ -428,6 +428,9 @@ func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string)
 		}
 		slices.SortFunc(order, func(a, b int) int { return e.Rank[a] - e.Rank[b] })
 		for _, i := range order {
+			if e.Rank[i] == 0 {
+				continue // not measured: a drop-retrain of some features
+			}
 			r := runRow{Week: job.vi.Week, Index: i, Name: featureName(names, i), Value: e.Value[i], Spread: e.Spread[i], Rank: e.Rank[i]}
 			if flips != nil {
 				r.FlipRate = &flips[i]
