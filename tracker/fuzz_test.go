@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"bytes"
+	"encoding/json"
 	"maps"
 	"math"
 	"regexp"
@@ -24,6 +25,8 @@ func seedExperiments() []Experiment {
 			Spread:    []float64{math.MaxFloat64, -1, 1e-308, 0.1},
 			Rank:      []int{1, 4, 2, 1<<32 - 1},
 			Extra:     map[string][]float64{"flip_rate": {0, math.Copysign(0, -1), 1e-320, math.MaxFloat64}, "": {-1, 1, 2, 3}}},
+		{Kind: "drop-retrain", Params: map[string]string{"seeds": "2"}, Value: []float64{0.1, math.NaN()}, Spread: []float64{0, math.NaN()}, Rank: []int{1, 0},
+			Detail: json.RawMessage(`{"metric":"accuracy","baseline":[0.9,0.8],"retrains":[{"feature":-1,"seed":0,"loss":[0.5]}]}`)},
 		{Kind: "empty", Params: map[string]string{}},
 		{},
 	}
@@ -47,6 +50,9 @@ func FuzzDecodeExperiment(f *testing.F) {
 	f.Add([]byte{recordFormat, 2, '{', '}', 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{recordFormat, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{2, 2, '{', '}', 0, 0, 0, 0})
+	f.Add([]byte{recordFormatDetail, 2, '{', '}', 0, 0, 0, 0, 2, '{', '}'})
+	f.Add([]byte{recordFormatDetail, 2, '{', '}', 0, 0, 0, 0, 3, '{', '}'})
+	f.Add([]byte{recordFormatDetail, 2, '{', '}', 0, 0, 0, 0, 2, '{', '['})
 	// An extra series must have one value per feature.
 	for _, head := range []string{`{"extra":{"a":[1]}}`, `{"extra":{"a":null}}`, `{"extra":{"a":[]}}`} {
 		f.Add(append(append([]byte{recordFormat, byte(len(head))}, head...), 0, 0, 0, 0))
@@ -106,6 +112,8 @@ func experimentDiff(a, b *Experiment) string {
 	switch {
 	case a.Kind != b.Kind:
 		return "kind"
+	case !bytes.Equal(a.Detail, b.Detail):
+		return "detail"
 	case !maps.Equal(a.Params, b.Params):
 		return "params"
 	case a.DataSHA256 != b.DataSHA256, a.DataRows != b.DataRows, a.Seed != b.Seed:

@@ -67,8 +67,9 @@ type Experiment struct {
 	// perturb's flip_rate, keyed by name. It rides in the JSON header.
 	Extra map[string][]float64 `json:"extra,omitempty"`
 	// Detail is a method's own record of how it got its values, such as
-	// each drop-retrain training's curve: JSON the store keeps as given.
-	Detail json.RawMessage `json:"detail,omitempty"`
+	// each drop-retrain training's curve: JSON the store keeps as given,
+	// after the values, so reading values never parses it.
+	Detail json.RawMessage `json:"-"`
 }
 
 // ID identifies an experiment by what it measured and how, so re-running
@@ -87,14 +88,18 @@ func experimentKey(version uint64, id [8]byte) []byte {
 	return append(versionKey(version), id[:]...)
 }
 
-// recordFormat tags the experiment encoding: header JSON, then the feature
-// values as fixed-width little-endian arrays that a query can read one
-// feature from without decoding the rest.
-const recordFormat = 1
+// Experiment encodings: header JSON, then the feature values as
+// fixed-width little-endian arrays that a query can read one feature from
+// without decoding the rest; format 2 adds the detail JSON at the end.
+const (
+	recordFormat       = 1
+	recordFormatDetail = 2
+)
 
 // encodeExperiment lays out: format byte, uvarint header length, header
 // JSON, uint32 feature count n, n float64 values, n float64 spreads, n
-// uint32 ranks.
+// uint32 ranks; with a detail (format 2), uvarint detail length and the
+// detail JSON.
 func encodeExperiment(e *Experiment) ([]byte, error) {
 	n := len(e.Value)
 	if len(e.Spread) != n || len(e.Rank) != n {
@@ -115,7 +120,14 @@ func encodeExperiment(e *Experiment) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	buf.WriteByte(recordFormat)
+	if len(e.Detail) > 0 {
+		if !json.Valid(e.Detail) {
+			return nil, fmt.Errorf("experiment %s: detail is not valid JSON", e.Kind)
+		}
+		buf.WriteByte(recordFormatDetail)
+	} else {
+		buf.WriteByte(recordFormat)
+	}
 	buf.Write(binary.AppendUvarint(nil, uint64(len(head))))
 	buf.Write(head)
 	var b [8]byte
@@ -133,25 +145,75 @@ func encodeExperiment(e *Experiment) ([]byte, error) {
 		binary.LittleEndian.PutUint32(b[:4], uint32(r))
 		buf.Write(b[:4])
 	}
+	if len(e.Detail) > 0 {
+		buf.Write(binary.AppendUvarint(nil, uint64(len(e.Detail))))
+		buf.Write(e.Detail)
+	}
 	return buf.Bytes(), nil
+}
+
+// record is an encoded experiment split into its sections; the slices
+// alias the encoding.
+type record struct {
+	header []byte // JSON
+	n      int    // features
+	arrays []byte // n values, n spreads, n ranks
+	detail []byte // JSON, or nil
+}
+
+func (r *record) value(i int) float64 {
+	return math.Float64frombits(binary.LittleEndian.Uint64(r.arrays[8*i:]))
+}
+func (r *record) spread(i int) float64 {
+	return math.Float64frombits(binary.LittleEndian.Uint64(r.arrays[8*(r.n+i):]))
+}
+func (r *record) rank(i int) int { return int(binary.LittleEndian.Uint32(r.arrays[16*r.n+4*i:])) }
+
+// splitRecord checks an encoding's framing and finds its sections.
+func splitRecord(data []byte) (record, error) {
+	var r record
+	if len(data) < 1 || (data[0] != recordFormat && data[0] != recordFormatDetail) {
+		return r, fmt.Errorf("experiment record: unknown format")
+	}
+	hl, k := binary.Uvarint(data[1:])
+	if k <= 0 || hl > uint64(len(data)) {
+		return r, fmt.Errorf("experiment record: bad header length")
+	}
+	rest := data[1+k:]
+	if uint64(len(rest)) < hl+4 {
+		return r, fmt.Errorf("experiment record: truncated header")
+	}
+	r.header, rest = rest[:hl], rest[hl:]
+	n := binary.LittleEndian.Uint32(rest)
+	rest = rest[4:]
+	if uint64(n)*20 > uint64(len(rest)) {
+		return r, fmt.Errorf("experiment record: %d bytes for %d features, want %d", len(rest), n, uint64(n)*20)
+	}
+	r.n = int(n)
+	r.arrays, rest = rest[:r.n*20], rest[r.n*20:]
+	if data[0] == recordFormat {
+		if len(rest) != 0 {
+			return r, fmt.Errorf("experiment record: %d bytes after the values", len(rest))
+		}
+		return r, nil
+	}
+	dl, k := binary.Uvarint(rest)
+	if k <= 0 || dl == 0 || uint64(len(rest)-k) != dl {
+		return r, fmt.Errorf("experiment record: bad detail length")
+	}
+	r.detail = rest[k:]
+	return r, nil
 }
 
 // decodeExperiment reverses encodeExperiment. It copies everything it
 // returns, so data may be bbolt memory.
 func decodeExperiment(data []byte) (*Experiment, error) {
-	if len(data) < 1 || data[0] != recordFormat {
-		return nil, fmt.Errorf("experiment record: unknown format")
-	}
-	hl, k := binary.Uvarint(data[1:])
-	if k <= 0 || hl > uint64(len(data)) {
-		return nil, fmt.Errorf("experiment record: bad header length")
-	}
-	rest := data[1+k:]
-	if uint64(len(rest)) < hl+4 {
-		return nil, fmt.Errorf("experiment record: truncated header")
+	r, err := splitRecord(data)
+	if err != nil {
+		return nil, err
 	}
 	e := &Experiment{}
-	if err := json.Unmarshal(rest[:hl], e); err != nil {
+	if err := json.Unmarshal(r.header, e); err != nil {
 		return nil, fmt.Errorf("experiment record: %w", err)
 	}
 	// time parses offsets up to ±24:00 but writes only up to ±23:59: refuse
@@ -159,24 +221,22 @@ func decodeExperiment(data []byte) (*Experiment, error) {
 	if _, err := e.CreatedAt.MarshalJSON(); err != nil {
 		return nil, fmt.Errorf("experiment record: %w", err)
 	}
-	rest = rest[hl:]
-	n := int(binary.LittleEndian.Uint32(rest))
-	rest = rest[4:]
-	if n < 0 || len(rest) != n*20 {
-		return nil, fmt.Errorf("experiment record: %d bytes for %d features, want %d", len(rest), n, n*20)
-	}
 	for name, xs := range e.Extra {
-		if len(xs) != n {
-			return nil, fmt.Errorf("experiment record: extra %q has %d values for %d features", name, len(xs), n)
+		if len(xs) != r.n {
+			return nil, fmt.Errorf("experiment record: extra %q has %d values for %d features", name, len(xs), r.n)
 		}
 	}
-	e.Value = make([]float64, n)
-	e.Spread = make([]float64, n)
-	e.Rank = make([]int, n)
-	for i := range n {
-		e.Value[i] = math.Float64frombits(binary.LittleEndian.Uint64(rest[8*i:]))
-		e.Spread[i] = math.Float64frombits(binary.LittleEndian.Uint64(rest[8*(n+i):]))
-		e.Rank[i] = int(binary.LittleEndian.Uint32(rest[16*n+4*i:]))
+	if r.detail != nil {
+		if !json.Valid(r.detail) {
+			return nil, fmt.Errorf("experiment record: detail is not valid JSON")
+		}
+		e.Detail = append(json.RawMessage(nil), r.detail...)
+	}
+	e.Value = make([]float64, r.n)
+	e.Spread = make([]float64, r.n)
+	e.Rank = make([]int, r.n)
+	for i := range r.n {
+		e.Value[i], e.Spread[i], e.Rank[i] = r.value(i), r.spread(i), r.rank(i)
 	}
 	return e, nil
 }
