@@ -79,7 +79,7 @@ func runFeatures(g *globals, model, formatFlag string) error {
 		if format == formatTable {
 			t.add(i, dash(rows[i].Name))
 		} else {
-			t.add(i, rows[i].Name)
+			t.add(i, userText(rows[i].Name))
 		}
 	}
 	if format == formatJSON {

@@ -36,14 +36,22 @@ func pickFormat(flag string, tty bool, allowed ...string) (string, error) {
 type table struct {
 	header []string
 	rows   [][]string
+	user   [][]bool // which cells hold userText
 }
+
+// userText marks a cell whose text comes from a user (a feature or model
+// name), which CSV output keeps a spreadsheet from running as a formula.
+type userText string
 
 func (t *table) add(cells ...any) {
 	row := make([]string, len(cells))
+	user := make([]bool, len(cells))
 	for i, c := range cells {
 		row[i] = fmt.Sprint(c)
+		_, user[i] = c.(userText)
 	}
 	t.rows = append(t.rows, row)
+	t.user = append(t.user, user)
 }
 
 func (t *table) write(w io.Writer, format string) error {
@@ -52,9 +60,18 @@ func (t *table) write(w io.Writer, format string) error {
 		if err := cw.Write(t.header); err != nil {
 			return err
 		}
-		if err := cw.WriteAll(t.rows); err != nil {
-			return err
+		for r, row := range t.rows {
+			safe := slices.Clone(row)
+			for i := range safe {
+				if t.user[r][i] {
+					safe[i] = spreadsheetSafe(safe[i])
+				}
+			}
+			if err := cw.Write(safe); err != nil {
+				return err
+			}
 		}
+		cw.Flush()
 		return cw.Error()
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -69,4 +86,15 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// spreadsheetSafe keeps a spreadsheet from running a cell as a formula:
+// user text beginning with =, +, -, @, a tab or a carriage return gets a
+// leading apostrophe, as OWASP advises. A name like "+4" gets one too: a
+// spreadsheet would turn it into the number 4.
+func spreadsheetSafe(cell string) string {
+	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return cell
+	}
+	return "'" + cell
 }

@@ -28,12 +28,7 @@ func newPredictCmd(g *globals) *cobra.Command {
 		Long: `Run a stored version (WEEK, YYYY-MM-DD or latest; default latest) on every row of
 --data and print the row's outputs: one column per output unit, p0, p1, ...
 With --label, the label and the predicted class are printed too.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usagef("%s takes at most one WEEK, got %d arguments", cmd.CommandPath(), len(args))
-			}
-			return nil
-		},
+		Args: maxArgs(1, "at most one WEEK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.week = "latest"
 			if len(args) == 1 {

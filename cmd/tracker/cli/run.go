@@ -456,7 +456,7 @@ func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string)
 			t.header = append(t.header, "flip_rate")
 		}
 		for _, r := range rows {
-			cells := []any{r.Week, r.Index, r.Name, num(r.Value), num(r.Spread), r.Rank}
+			cells := []any{r.Week, r.Index, userText(r.Name), num(r.Value), num(r.Spread), r.Rank}
 			if r.FlipRate != nil {
 				cells = append(cells, num(*r.FlipRate))
 			}
@@ -510,13 +510,16 @@ func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string)
 // num prints a value with full float64 precision for spreadsheets.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// describeParams is a run's settings in one line, data and seed included.
+// describeParams is a run's settings in one line, data and seed included
+// when the method used data.
 func describeParams(e *tracker.Experiment) string {
 	keys := slices.Sorted(maps.Keys(e.Params))
 	parts := make([]string, 0, len(keys)+2)
 	for _, k := range keys {
 		parts = append(parts, k+"="+e.Params[k])
 	}
-	parts = append(parts, fmt.Sprintf("seed=%d", e.Seed), fmt.Sprintf("data=%d rows sha256:%s", e.DataRows, e.DataSHA256[:12]))
+	if e.DataSHA256 != "" {
+		parts = append(parts, fmt.Sprintf("seed=%d", e.Seed), fmt.Sprintf("data=%d rows sha256:%.12s", e.DataRows, e.DataSHA256))
+	}
 	return strings.Join(parts, " ")
 }
