@@ -95,6 +95,10 @@ so you can see which features matter and notice when a retrain changed radically
 		newRunCmd(g),
 		newFeaturesCmd(g),
 		newImportCmd(g),
+		newQueryCmd(g),
+		newExportCmd(g),
+		newPlotCmd(g),
+		newReportCmd(g),
 	)
 	return root
 }
@@ -132,6 +136,16 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
 			return usagef("%s needs %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// maxArgs refuses more than n arguments.
+func maxArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usagef("%s takes %s, got %d arguments", cmd.CommandPath(), what, len(args))
 		}
 		return nil
 	}

@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"bytes"
+	"cmp"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/plotting"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+func newReportCmd(g *globals) *cobra.Command {
+	var model, out string
+	var weeks int
+	cmd := &cobra.Command{
+		Use:   "report [--model NAME] [--weeks N] --out DIR",
+		Short: "Write a self-contained HTML report of the newest weeks",
+		Long: `Write DIR/index.html: the weeks covered, a ranked table per experiment for
+the newest week, the top movers between the last two weeks, features whose
+importance went to zero, disagreements between the weight-sum and the
+behavioural methods, and charts (inline SVG). The page loads nothing from
+the network and runs no script; open it in any browser or mail it.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out DIR is required")
+			}
+			if weeks < 0 {
+				return usagef("--weeks %d: give a positive number (0 = all)", weeks)
+			}
+			path, err := writeReport(g, model, weeks, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.ErrOut, "wrote %s\n", path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&model, "model", tracker.DefaultModel, "model series name")
+	cmd.Flags().IntVar(&weeks, "weeks", 12, "the newest N weeks that have a version (0 = all)")
+	cmd.Flags().StringVar(&out, "out", "", "directory to write index.html into (required)")
+	return cmd
+}
+
+// Report data, as the template reads it.
+type (
+	reportData struct {
+		Model, First, Last string
+		Weeks              int
+		Versions           []reportVersion
+		Methods            []reportMethod
+		Charts             []reportChart
+		Generated          string
+	}
+	reportVersion struct {
+		Week, Hash  string
+		Version     uint64
+		Experiments int
+	}
+	reportMethod struct {
+		Label, Params string
+		Rows          []reportRow
+		Up, Down      []reportMove
+		Zeroed        []reportZero
+		Warnings      []string
+		PrevWeek      string
+	}
+	reportRow struct {
+		Rank          int
+		Index         int
+		Name          string
+		Value, Spread string
+		Move          string
+	}
+	reportMove struct {
+		Index    int
+		Name     string
+		From, To int
+	}
+	reportZero struct {
+		Index       int
+		Name        string
+		Was, Now    string
+		WasWeek     string
+		WasRank, To int
+	}
+	reportChart struct {
+		Title string
+		SVG   template.HTML // from plotting, which escapes its text
+	}
+)
+
+func writeReport(g *globals, model string, n int, dir string) (string, error) {
+	store, err := g.open(true)
+	if err != nil {
+		return "", err
+	}
+	weeks, _, err := store.FeatureHistory(model, 0, n)
+	if err != nil {
+		store.Close()
+		return "", err
+	}
+	if len(weeks) == 0 {
+		store.Close()
+		return "", fmt.Errorf("model %q has no versions: ingest one first", model)
+	}
+	names, err := store.Features(model)
+	if err != nil {
+		store.Close()
+		return "", err
+	}
+	data := reportData{Model: model, Weeks: len(weeks), First: weeks[0].Week, Last: weeks[len(weeks)-1].Week, Generated: g.env.Now().UTC().Format("2006-01-02 15:04 MST")}
+	all := make([][]*tracker.Experiment, len(weeks))
+	for i, wv := range weeks {
+		if all[i], err = store.Experiments(model, wv.Version); err != nil {
+			store.Close()
+			return "", err
+		}
+		vi, err := store.Version(model, wv.Week)
+		if err != nil {
+			store.Close()
+			return "", err
+		}
+		data.Versions = append(data.Versions, reportVersion{Week: wv.Week, Version: wv.Version, Hash: vi.Hash[:12], Experiments: len(all[i])})
+	}
+	store.Close()
+
+	last := len(weeks) - 1
+	newest := all[last]
+	slices.SortStableFunc(newest, func(a, b *tracker.Experiment) int {
+		return cmp.Or(kindOrder(b.Kind)-kindOrder(a.Kind), cmp.Compare(seriesKey(a.Kind, a.Params), seriesKey(b.Kind, b.Params)))
+	})
+	var weightSum *tracker.Experiment
+	for _, e := range newest {
+		if e.Kind == experiments.KindWeightSum {
+			weightSum = e
+		}
+	}
+	for _, e := range newest {
+		data.Methods = append(data.Methods, reportMethodFor(e, all, weeks, names, weightSum))
+	}
+	charts, err := reportCharts(all, weeks, names, newest)
+	if err != nil {
+		return "", err
+	}
+	data.Charts = charts
+
+	tmpl, err := template.New("report").Parse(reportTemplate)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "index.html")
+	return path, writeFileAtomic(path, buf.Bytes())
+}
+
+// reportMethodFor builds one experiment's section: its ranking in the
+// newest week and what changed since the week before.
+func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) reportMethod {
+	key := seriesKey(e.Kind, e.Params)
+	find := func(w int) *tracker.Experiment {
+		for _, x := range all[w] {
+			if seriesKey(x.Kind, x.Params) == key {
+				return x
+			}
+		}
+		return nil
+	}
+	m := reportMethod{Label: e.Kind, Params: describeParams(e)}
+	last := len(weeks) - 1
+	var prev *tracker.Experiment
+	if last > 0 {
+		prev = find(last - 1)
+		m.PrevWeek = weeks[last-1].Week
+	}
+	name := func(i int) string { return featureName(names, i) }
+	for i := range e.Value {
+		if e.Rank[i] == 0 {
+			continue
+		}
+		r := reportRow{Rank: e.Rank[i], Index: i, Name: name(i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
+		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
+			r.Move = optInt(ptr(prev.Rank[i]-e.Rank[i]), true)
+			mv := reportMove{Index: i, Name: name(i), From: prev.Rank[i], To: e.Rank[i]}
+			if d := mv.From - mv.To; d > 0 {
+				m.Up = append(m.Up, mv)
+			} else if d < 0 {
+				m.Down = append(m.Down, mv)
+			}
+		}
+		m.Rows = append(m.Rows, r)
+	}
+	slices.SortFunc(m.Rows, func(a, b reportRow) int { return a.Rank - b.Rank })
+	slices.SortFunc(m.Up, func(a, b reportMove) int { return (b.From - b.To) - (a.From - a.To) })
+	slices.SortFunc(m.Down, func(a, b reportMove) int { return (a.From - a.To) - (b.From - b.To) })
+	m.Up, m.Down = m.Up[:min(5, len(m.Up))], m.Down[:min(5, len(m.Down))]
+
+	// Gone to zero: negligible now (at most 1% of this week's largest
+	// |value|), but clearly there in an earlier week of the report: in the
+	// top half of the ranking and over 10% of that week's largest value.
+	// The earlier week named is the one where it ranked best.
+	peak := func(x *tracker.Experiment) float64 {
+		p := 0.0
+		for i, v := range x.Value {
+			if x.Rank[i] > 0 {
+				p = max(p, math.Abs(v))
+			}
+		}
+		return p
+	}
+	now := peak(e)
+	for i := range e.Value {
+		if e.Rank[i] == 0 || math.Abs(e.Value[i]) > 0.01*now {
+			continue
+		}
+		bestWeek := -1
+		var best *tracker.Experiment
+		for w := range last {
+			x := find(w)
+			if x == nil || i >= len(x.Value) || x.Rank[i] == 0 || x.Rank[i] > len(x.Rank)/2 || math.Abs(x.Value[i]) <= 0.1*peak(x) {
+				continue
+			}
+			if best == nil || x.Rank[i] < best.Rank[i] {
+				best, bestWeek = x, w
+			}
+		}
+		if best != nil {
+			m.Zeroed = append(m.Zeroed, reportZero{Index: i, Name: name(i), Was: num32(best.Value[i]), Now: num32(e.Value[i]), WasWeek: weeks[bestWeek].Week, WasRank: best.Rank[i], To: e.Rank[i]})
+		}
+	}
+	if weightSum != nil && e.Kind != experiments.KindWeightSum && kindOrder(e.Kind) >= kindOrder(experiments.KindPerturb) {
+		ws := experiments.Result{Value: weightSum.Value, Rank: weightSum.Rank}
+		for _, d := range experiments.Disagreements(ws, experiments.Result{Value: e.Value, Rank: e.Rank}) {
+			label := strconv.Itoa(d.Feature)
+			if n := name(d.Feature); n != "" {
+				label += " (" + n + ")"
+			}
+			m.Warnings = append(m.Warnings, d.Describe(label, e.Kind, len(e.Value)))
+		}
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// reportCharts draws the rank heatmap and the top-10 ranks of the most
+// telling method, the two newest weeks side by side, and the trajectory of
+// the features that went to zero.
+func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, newest []*tracker.Experiment) ([]reportChart, error) {
+	if len(newest) == 0 {
+		return nil, nil
+	}
+	best := newest[0] // sorted most telling first
+	h := &history{weeks: weeks, label: best.Kind, names: names, exps: make([]*tracker.Experiment, len(weeks))}
+	key := seriesKey(best.Kind, best.Params)
+	for i, exps := range all {
+		for _, e := range exps {
+			if seriesKey(e.Kind, e.Params) == key {
+				h.exps[i] = e
+				h.width = max(h.width, len(e.Value))
+			}
+		}
+	}
+	var charts []reportChart
+	add := func(title string, draw func(*bytes.Buffer) error) error {
+		var buf bytes.Buffer
+		if err := draw(&buf); err != nil {
+			return fmt.Errorf("chart %q: %w", title, err)
+		}
+		charts = append(charts, reportChart{Title: title, SVG: template.HTML(buf.String())})
+		return nil
+	}
+	if err := add("Rank of every feature by "+h.label+", week by week", func(b *bytes.Buffer) error {
+		return plotting.Heatmap(b, plotting.SVG, "Rank by "+h.label, h.weekLabels(), h.featureNames(), h.ranksByFeature())
+	}); err != nil {
+		return nil, err
+	}
+	if err := add("The newest week's top 10 by "+h.label+", across weeks", func(b *bytes.Buffer) error {
+		return plotting.Ranks(b, plotting.SVG, "Top 10 by "+h.label, h.weekLabels(), h.rankLines(10))
+	}); err != nil {
+		return nil, err
+	}
+	if n := len(weeks); n >= 2 && h.exps[n-2] != nil && h.exps[n-1] != nil {
+		a, b := h.values(n-2), h.values(n-1)
+		if err := add(fmt.Sprintf("%s, %s against %s", h.label, weeks[n-2].Week, weeks[n-1].Week), func(buf *bytes.Buffer) error {
+			return plotting.Compare(buf, plotting.SVG, h.label+": "+weeks[n-2].Week+" vs "+weeks[n-1].Week, weeks[n-2].Week, weeks[n-1].Week, h.featureNames(), a, b)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return charts, nil
+}
