@@ -46,7 +46,7 @@ func (s *Store) FeatureHistory(model string, feature, n int) ([]WeekVersion, []F
 		c := mb.Bucket(bucketExperiments).Cursor()
 		for _, wv := range weeks {
 			prefix := versionKey(wv.Version)
-			for k, v := c.Seek(prefix); k != nil && len(k) == 16 && string(k[:8]) == string(prefix); k, v = c.Next() {
+			for k, v := c.Seek(prefix); len(k) == 16 && string(k[:8]) == string(prefix); k, v = c.Next() {
 				r, err := splitRecord(v)
 				if err != nil {
 					return fmt.Errorf("model %q week %s: %w", model, wv.Week, err)
