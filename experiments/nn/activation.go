@@ -64,10 +64,14 @@ func newActivation(name, kerasVersion string) (activation, error) {
 			}
 		}
 		a.grad = func(dy, z, _ []float32, _ int) {
+			// Branch-free too: keep dy where z > 0. For z's bits x as an
+			// int32, (-x & ^x) has the sign bit set exactly when x > 0,
+			// which rules out +0, -0 and every negative.
+			dy = dy[:len(z)]
 			for i, v := range z {
-				if v <= 0 {
-					dy[i] = 0
-				}
+				x := int32(math.Float32bits(v))
+				mask := uint32((-x & ^x) >> 31)
+				dy[i] = math.Float32frombits(math.Float32bits(dy[i]) & mask)
 			}
 		}
 	case "sigmoid":
