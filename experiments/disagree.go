@@ -42,6 +42,9 @@ func Disagreements(weightSum, behaviour Result) []Disagreement {
 			measured++
 		}
 	}
+	// The behavioural top group is judged among the features it measured:
+	// rank 3 of 5 dropped features is not a top-10 rank of 82.
+	btop := max(1, min(10, measured/4))
 	var out []Disagreement
 	for f := range n {
 		wr, br := weightSum.Rank[f], behaviour.Rank[f]
@@ -53,7 +56,7 @@ func Disagreements(weightSum, behaviour Result) []Disagreement {
 		switch {
 		case wr <= top && (noEffect || br > measured/2):
 			out = append(out, d)
-		case br <= top && !noEffect && wr > n/2:
+		case br <= btop && !noEffect && wr > n/2:
 			d.Underweighed = true
 			out = append(out, d)
 		}

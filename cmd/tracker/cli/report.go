@@ -201,6 +201,14 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
 			r.Move = optInt(ptr(prev.Rank[i]-e.Rank[i]), true)
 			mv := reportMove{Index: i, Name: name(i), From: prev.Rank[i], To: e.Rank[i]}
+			// A mover's value must have moved by more than twice the
+			// standard error of the difference, or it is noise reshuffling
+			// features that matter equally little.
+			noise := 2 * math.Hypot(standardError(e, i), standardError(prev, i))
+			if math.Abs(e.Value[i]-prev.Value[i]) <= noise {
+				m.Rows = append(m.Rows, r)
+				continue
+			}
 			if d := mv.From - mv.To; d > 0 {
 				m.Up = append(m.Up, mv)
 			} else if d < 0 {
@@ -214,10 +222,11 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 	slices.SortFunc(m.Down, func(a, b reportMove) int { return (a.From - a.To) - (b.From - b.To) })
 	m.Up, m.Down = m.Up[:min(5, len(m.Up))], m.Down[:min(5, len(m.Down))]
 
-	// Gone to zero: negligible now (at most 1% of this week's largest
-	// |value|), but clearly there in an earlier week of the report: in the
-	// top half of the ranking and over 10% of that week's largest value.
-	// The earlier week named is the one where it ranked best.
+	// Gone to zero: negligible now (in the bottom half of the ranking and
+	// under 10% of this week's largest |value|; behavioural methods never
+	// read exactly zero), but clearly there in an earlier week of the
+	// report: in the top quarter of the ranking (top 3 of a small model) and
+	// over 20% of that week's largest value. The earlier week named is the one where it ranked best.
 	peak := func(x *tracker.Experiment) float64 {
 		p := 0.0
 		for i, v := range x.Value {
@@ -229,14 +238,14 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 	}
 	now := peak(e)
 	for i := range e.Value {
-		if e.Rank[i] == 0 || math.Abs(e.Value[i]) > 0.01*now {
+		if e.Rank[i] == 0 || e.Rank[i] <= len(e.Rank)/2 || math.Abs(e.Value[i]) > 0.1*now {
 			continue
 		}
 		bestWeek := -1
 		var best *tracker.Experiment
 		for w := range last {
 			x := find(w)
-			if x == nil || i >= len(x.Value) || x.Rank[i] == 0 || x.Rank[i] > len(x.Rank)/2 || math.Abs(x.Value[i]) <= 0.1*peak(x) {
+			if x == nil || i >= len(x.Value) || x.Rank[i] == 0 || x.Rank[i] > max(3, len(x.Rank)/4) || math.Abs(x.Value[i]) <= 0.2*peak(x) {
 				continue
 			}
 			if best == nil || x.Rank[i] < best.Rank[i] {
@@ -247,6 +256,10 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 			m.Zeroed = append(m.Zeroed, reportZero{Index: i, Name: name(i), Was: num32(best.Value[i]), Now: num32(e.Value[i]), WasWeek: weeks[bestWeek].Week, WasRank: best.Rank[i], To: e.Rank[i]})
 		}
 	}
+	// The strongest first; a weight-based method on weekly retrains from
+	// scratch can list many noise features, and ten tell the story.
+	slices.SortStableFunc(m.Zeroed, func(a, b reportZero) int { return a.WasRank - b.WasRank })
+	m.Zeroed = m.Zeroed[:min(10, len(m.Zeroed))]
 	if weightSum != nil && e.Kind != experiments.KindWeightSum && kindOrder(e.Kind) >= kindOrder(experiments.KindPerturb) {
 		ws := experiments.Result{Value: weightSum.Value, Rank: weightSum.Rank}
 		for _, d := range experiments.Disagreements(ws, experiments.Result{Value: e.Value, Rank: e.Rank}) {
@@ -261,6 +274,24 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// spreadOver names the parameter counting what a method's spread is taken
+// over, so the standard error of its mean is spread/sqrt(count).
+var spreadOver = map[string]string{
+	experiments.KindPerturb: "pivots", experiments.KindPermutation: "repeats",
+	experiments.KindGradient: "rows", experiments.KindDropRetrain: "seeds",
+}
+
+// standardError is the standard error of feature i's value: its spread
+// over the method's samples divided by the square root of their number
+// (the spread itself when the count is unknown or all rows were used).
+func standardError(e *tracker.Experiment, i int) float64 {
+	n, err := strconv.Atoi(e.Params[spreadOver[e.Kind]])
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return e.Spread[i] / math.Sqrt(float64(n))
+}
 
 // reportCharts draws the rank heatmap and the top-10 ranks of the most
 // telling method, the two newest weeks side by side, and the trajectory of
