@@ -33,12 +33,16 @@ check: test
 bench: build
 	bash bench/ingest.sh
 	bash bench/nn.sh
+	bash bench/train.sh
+	bash bench/query.sh
+	bash bench/dropretrain.sh
 
 fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStructure$$' -fuzztime=60s ./snapshot/keras/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeExperiment$$' -fuzztime=60s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseWeek$$' -fuzztime=30s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./experiments/dataset/
+	$(GO) test -run='^$$' -fuzz='^FuzzSeriesHead$$' -fuzztime=30s ./tracker/
 
 demo: build
 	rm -rf demo

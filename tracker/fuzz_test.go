@@ -197,3 +197,36 @@ func FuzzParseWeek(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSeriesHead checks the header shortcut FeatureHistory takes against
+// a full decode, for kinds and parameters with any characters.
+func FuzzSeriesHead(f *testing.F) {
+	f.Add("perturb", "pivots", "100", "noise", "std:1")
+	f.Add("a\"b\\", "k}", "v{\"", "", "")
+	f.Add("", "", "", "x", "}")
+	f.Fuzz(func(t *testing.T, kind, k1, v1, k2, v2 string) {
+		e := Experiment{Kind: kind, Value: []float64{1}, Spread: []float64{0}, Rank: []int{1}}
+		if k1 != "" || k2 != "" {
+			e.Params = map[string]string{k1: v1, k2: v2}
+		}
+		enc, err := encodeExperiment(&e)
+		if err != nil {
+			t.Skip()
+		}
+		r, err := splitRecord(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache := headCache{}
+		for range 2 { // the second read comes from the cache
+			h, err := cache.head(r.header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := decodeExperiment(enc)
+			if h.kind != want.Kind || !maps.Equal(h.params, want.Params) || h.series != SeriesKey(want.Kind, want.Params) {
+				t.Fatalf("head %q %v, decoded %q %v", h.kind, h.params, want.Kind, want.Params)
+			}
+		}
+	})
+}

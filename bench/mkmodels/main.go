@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/tracker-ml/tracker/bench/internal/benchargs"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/keras"
 	"github.com/tracker-ml/tracker/snapshot/snapshottest"
@@ -32,16 +31,9 @@ func main() {
 }
 
 func run(out string, weeks int, widthList, start string) error {
-	var widths []int
-	for _, f := range strings.Split(widthList, ",") {
-		w, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || w <= 0 {
-			return fmt.Errorf("-widths %q: want positive integers separated by commas", widthList)
-		}
-		widths = append(widths, w)
-	}
-	if len(widths) < 2 {
-		return fmt.Errorf("-widths %q: want at least inputs and outputs", widthList)
+	widths, err := benchargs.Widths(widthList)
+	if err != nil {
+		return err
 	}
 	first, err := time.Parse(time.DateOnly, start)
 	if err != nil {

@@ -81,7 +81,7 @@ type exportRow struct {
 // paramsHash is 8 hex digits of a method's kind and parameters: the same
 // for every week a method ran with the same settings.
 func paramsHash(kind string, params map[string]string) string {
-	sum := sha256.Sum256([]byte(seriesKey(kind, params)))
+	sum := sha256.Sum256([]byte(tracker.SeriesKey(kind, params)))
 	return hex.EncodeToString(sum[:4])
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -47,8 +48,19 @@ func (t *table) add(cells ...any) {
 	row := make([]string, len(cells))
 	user := make([]bool, len(cells))
 	for i, c := range cells {
-		row[i] = fmt.Sprint(c)
-		_, user[i] = c.(userText)
+		// The common cases without fmt: a long query fills thousands.
+		switch v := c.(type) {
+		case string:
+			row[i] = v
+		case userText:
+			row[i], user[i] = string(v), true
+		case int:
+			row[i] = strconv.Itoa(v)
+		case uint64:
+			row[i] = strconv.FormatUint(v, 10)
+		default:
+			row[i] = fmt.Sprint(c)
+		}
 	}
 	t.rows = append(t.rows, row)
 	t.user = append(t.user, user)

@@ -272,12 +272,12 @@ func loadHistory(g *globals, model string, explicit []string, n int, kind string
 	if err != nil {
 		return nil, err
 	}
-	key := seriesKey(pick.Kind, pick.Params)
+	key := tracker.SeriesKey(pick.Kind, pick.Params)
 	h.label = pick.Kind
 	h.exps = make([]*tracker.Experiment, len(h.weeks))
 	for i, exps := range all {
 		for _, e := range exps {
-			if seriesKey(e.Kind, e.Params) == key {
+			if tracker.SeriesKey(e.Kind, e.Params) == key {
 				h.exps[i] = e
 				h.width = max(h.width, len(e.Value))
 			}

@@ -51,19 +51,10 @@ func num32(v float64) string {
 type series struct {
 	kind   string
 	params map[string]string
+	key    string // tracker.SeriesKey
 	label  string
 }
 
-// seriesKey groups records of one method and parameters; the data differ
-// from week to week, so the experiment ID does not.
-func seriesKey(kind string, params map[string]string) string {
-	var b strings.Builder
-	b.WriteString(kind)
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		b.WriteString("\x00" + k + "=" + params[k])
-	}
-	return b.String()
-}
 
 // labelSeries names each series by its kind, adding the parameters that
 // tell apart several series of one kind (olden's output, two perturb noise
@@ -224,15 +215,14 @@ func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featu
 		at[w] = i
 	}
 	for _, p := range points {
-		k := seriesKey(p.Kind, p.Params)
-		if _, ok := index[k]; !ok {
-			index[k] = len(t.series)
-			t.series = append(t.series, &series{kind: p.Kind, params: p.Params})
+		if _, ok := index[p.Series]; !ok {
+			index[p.Series] = len(t.series)
+			t.series = append(t.series, &series{kind: p.Kind, params: p.Params, key: p.Series})
 		}
 	}
 	labelSeries(t.series)
 	for i, s := range t.series {
-		index[seriesKey(s.kind, s.params)] = i
+		index[s.key] = i
 	}
 	t.cells = make([][]cell, len(weeks))
 	for i := range t.cells {
@@ -242,7 +232,7 @@ func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featu
 		if p.Rank == 0 && math.IsNaN(p.Value) {
 			continue // the experiment did not measure this feature
 		}
-		t.cells[at[p.WeekVersion]][index[seriesKey(p.Kind, p.Params)]] = cell{ok: true, value: p.Value, rank: p.Rank}
+		t.cells[at[p.WeekVersion]][index[p.Series]] = cell{ok: true, value: p.Value, rank: p.Rank}
 	}
 	for si := range t.series {
 		for wi := range weeks {
@@ -493,7 +483,7 @@ func queryWeek(g *globals, model, week, kind string, top int, format string) err
 				return err
 			}
 			for _, e := range pexps {
-				if seriesKey(e.Kind, e.Params) == seriesKey(cur.Kind, cur.Params) {
+				if tracker.SeriesKey(e.Kind, e.Params) == tracker.SeriesKey(cur.Kind, cur.Params) {
 					prev = e
 				}
 			}

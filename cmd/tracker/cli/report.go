@@ -141,7 +141,7 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 	last := len(weeks) - 1
 	newest := all[last]
 	slices.SortStableFunc(newest, func(a, b *tracker.Experiment) int {
-		return cmp.Or(kindOrder(b.Kind)-kindOrder(a.Kind), cmp.Compare(seriesKey(a.Kind, a.Params), seriesKey(b.Kind, b.Params)))
+		return cmp.Or(kindOrder(b.Kind)-kindOrder(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
 	})
 	var weightSum *tracker.Experiment
 	for _, e := range newest {
@@ -176,10 +176,10 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 // reportMethodFor builds one experiment's section: its ranking in the
 // newest week and what changed since the week before.
 func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) reportMethod {
-	key := seriesKey(e.Kind, e.Params)
+	key := tracker.SeriesKey(e.Kind, e.Params)
 	find := func(w int) *tracker.Experiment {
 		for _, x := range all[w] {
-			if seriesKey(x.Kind, x.Params) == key {
+			if tracker.SeriesKey(x.Kind, x.Params) == key {
 				return x
 			}
 		}
@@ -302,10 +302,10 @@ func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, name
 	}
 	best := newest[0] // sorted most telling first
 	h := &history{weeks: weeks, label: best.Kind, names: names, exps: make([]*tracker.Experiment, len(weeks))}
-	key := seriesKey(best.Kind, best.Params)
+	key := tracker.SeriesKey(best.Kind, best.Params)
 	for i, exps := range all {
 		for _, e := range exps {
-			if seriesKey(e.Kind, e.Params) == key {
+			if tracker.SeriesKey(e.Kind, e.Params) == key {
 				h.exps[i] = e
 				h.width = max(h.width, len(e.Value))
 			}
