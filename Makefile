@@ -43,6 +43,8 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseWeek$$' -fuzztime=30s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./experiments/dataset/
 	$(GO) test -run='^$$' -fuzz='^FuzzSeriesHead$$' -fuzztime=30s ./tracker/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseRetrainCSV$$' -fuzztime=30s ./cmd/tracker/cli/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadShardFile$$' -fuzztime=30s ./cmd/tracker/cli/
 
 demo: build
 	rm -rf demo

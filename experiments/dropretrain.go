@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -247,6 +248,9 @@ type DropRetrainDetail struct {
 func CombineRetrains(opts DropRetrainOptions, inputs int, retrains []Retrain) (Result, DropRetrainDetail, error) {
 	byTask := make(map[Task]Retrain, len(retrains))
 	for _, r := range retrains {
+		if r.Feature < Baseline || r.Feature >= inputs || r.Seed < 0 || r.Seed >= opts.Seeds {
+			return Result{}, DropRetrainDetail{}, fmt.Errorf("%s does not belong to this run (features 0 to %d, seeds 0 to %d)", r.Task, inputs-1, opts.Seeds-1)
+		}
 		if _, dup := byTask[r.Task]; dup {
 			return Result{}, DropRetrainDetail{}, fmt.Errorf("%s is present twice", r.Task)
 		}
@@ -296,7 +300,7 @@ func CombineRetrains(opts DropRetrainOptions, inputs int, retrains []Retrain) (R
 	for i, f := range measured {
 		values[i] = res.Value[f]
 	}
-	for i, r := range Rank(values) {
+	for i, r := range RankSigned(values) {
 		res.Rank[measured[i]] = r
 	}
 	return res, detail, nil
@@ -318,12 +322,16 @@ func NewDropRetrainData(train, val *dataset.Dataset, valSplit float64, classes i
 		if d == nil {
 			continue
 		}
+		which := "the training data"
+		if d == val {
+			which = "the validation data"
+		}
 		if d.Labels == nil {
-			return nil, fmt.Errorf("drop-retrain needs labels: name the label column with --label")
+			return nil, fmt.Errorf("%s has no labels: name the label column with --label", which)
 		}
 		for i, l := range d.Labels {
 			if l >= classes {
-				return nil, fmt.Errorf("row %d has label class %d (%q), but the model has classes 0 to %d: check --label, or list the class values in order with --classes", i+1, l, d.Classes[l], classes-1)
+				return nil, fmt.Errorf("%s: data row %d has label class %d (%q), but the model has classes 0 to %d: check --label, or list the class values in order with --classes", which, i+1, l, d.Classes[l], classes-1)
 			}
 		}
 	}
@@ -338,8 +346,9 @@ func NewDropRetrainData(train, val *dataset.Dataset, valSplit float64, classes i
 		if !(valSplit > 0 && valSplit < 1) {
 			return nil, fmt.Errorf("validation split %v: give a fraction between 0 and 1, or a validation file", valSplit)
 		}
-		n := int(float64(train.Rows) * valSplit)
-		cut := train.Rows - n
+		// Keras: split_at = int(n * (1 - validation_split)).
+		cut := int(float64(train.Rows) * (1 - valSplit))
+		n := train.Rows - cut
 		out.Train = nn.Labeled{X: train.X[:cut*train.Cols], Labels: train.Labels[:cut], Rows: cut}
 		out.Val = nn.Labeled{X: train.X[cut*train.Cols:], Labels: train.Labels[cut:], Rows: n}
 	}
@@ -353,27 +362,29 @@ func NewDropRetrainData(train, val *dataset.Dataset, valSplit float64, classes i
 // Params, to combine trainings that were run elsewhere.
 func ParseDropRetrainParams(p map[string]string) (DropRetrainOptions, error) {
 	var o DropRetrainOptions
-	var err error
+	var errs []error
 	num := func(key string) int {
-		v, e := strconv.Atoi(p[key])
-		if e != nil && err == nil {
-			err = fmt.Errorf("parameter %s=%q is not a whole number", key, p[key])
+		v, err := strconv.Atoi(p[key])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("parameter %s=%q is not a whole number", key, p[key]))
 		}
 		return v
 	}
 	o.Epochs, o.Batch, o.Patience, o.Seeds = num("epochs"), num("batch"), num("patience"), num("seeds")
-	if o.LR, err = strconv.ParseFloat(p["lr"], 64); err != nil {
-		return o, fmt.Errorf("parameter lr=%q is not a number", p["lr"])
+	lr, err := strconv.ParseFloat(p["lr"], 64)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("parameter lr=%q is not a number", p["lr"]))
 	}
-	o.Metric, o.Init = p["metric"], p["init"]
+	o.LR, o.Metric, o.Init = lr, p["metric"], p["init"]
 	if fs := p["features"]; fs != "all" {
 		for _, s := range strings.Split(fs, ",") {
-			f, e := strconv.Atoi(s)
-			if e != nil {
-				return o, fmt.Errorf("parameter features=%q is not a list of feature indices", fs)
+			f, err := strconv.Atoi(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("parameter features=%q is not a list of feature indices", fs))
+				break
 			}
 			o.Features = append(o.Features, f)
 		}
 	}
-	return o, err
+	return o, errors.Join(errs...)
 }

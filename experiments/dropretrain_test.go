@@ -187,3 +187,45 @@ func TestDisagreementsSkipUnmeasuredFeatures(t *testing.T) {
 		t.Errorf("disagreements %+v: want feature 0 (no effect) and feature 7 (underweighed) only", got)
 	}
 }
+
+// TestCombineRanksHarmfulFeaturesLast: a feature whose removal improves
+// the model has a negative value and must rank below every feature whose
+// removal hurts, however large its magnitude.
+func TestCombineRanksHarmfulFeaturesLast(t *testing.T) {
+	opts := experiments.DropRetrainOptions{Seeds: 1, Metric: "accuracy"}
+	metric := map[int]float64{experiments.Baseline: 0.80, 0: 0.77, 1: 0.85, 2: 0.80}
+	var rs []experiments.Retrain
+	for _, task := range opts.Tasks(3) {
+		rs = append(rs, experiments.Retrain{Task: task, Metric: metric[task.Feature]})
+	}
+	res, _, err := experiments.CombineRetrains(opts, 3, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 3, 2}; !slices.Equal(res.Rank, want) {
+		t.Errorf("values %v ranked %v, want %v: dropping feature 1 helps, so it matters least", res.Value, res.Rank, want)
+	}
+	for _, bad := range []experiments.Task{{Feature: 3, Seed: 0}, {Feature: -2, Seed: 0}} {
+		if _, _, err := experiments.CombineRetrains(opts, 3, append(rs, experiments.Retrain{Task: bad})); err == nil || !strings.Contains(err.Error(), "does not belong") {
+			t.Errorf("a training of %v: err %v, want it refused", bad, err)
+		}
+	}
+}
+
+func TestParseDropRetrainParamsRoundTrips(t *testing.T) {
+	opts := experiments.DropRetrainOptions{Epochs: 5, Batch: 32, LR: 0.003, Patience: 2, Seeds: 3, Metric: "auc", Init: "snapshot", Features: []int{1, 4}}
+	got, err := experiments.ParseDropRetrainParams(opts.Params("split:0.2"))
+	if err != nil || got.Epochs != 5 || got.Batch != 32 || got.LR != 0.003 || got.Patience != 2 || got.Seeds != 3 || got.Metric != "auc" || got.Init != "snapshot" || !slices.Equal(got.Features, []int{1, 4}) {
+		t.Errorf("round trip gave %+v, %v", got, err)
+	}
+	for _, bad := range []map[string]string{
+		{"epochs": "x", "batch": "1", "lr": "0.1", "patience": "0", "seeds": "1", "features": "all"},
+		{"epochs": "1", "batch": "1", "lr": "0.1", "patience": "0", "seeds": "", "features": "all"},
+		{"epochs": "1", "batch": "1", "lr": "fast", "patience": "0", "seeds": "1", "features": "all"},
+		{"epochs": "1", "batch": "1", "lr": "0.1", "patience": "0", "seeds": "1", "features": "1,x"},
+	} {
+		if _, err := experiments.ParseDropRetrainParams(bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}

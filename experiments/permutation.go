@@ -92,7 +92,7 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 	}
 	return Result{
 		Kind: KindPermutation, Params: opts.Params(r.Output),
-		Value: value, Spread: spread, Rank: Rank(value),
+		Value: value, Spread: spread, Rank: RankSigned(value),
 	}, nil
 }
 

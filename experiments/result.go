@@ -20,7 +20,8 @@ type Result struct {
 
 // Rank orders features by the magnitude of their values, largest first:
 // rank 1 is the most important. Ties take the lower feature index first so
-// ranks are stable.
+// ranks are stable. It suits methods whose sign is a direction, not a
+// verdict (Olden's signed contributions); see RankSigned for the others.
 func Rank(values []float64) []int {
 	idx := make([]int, len(values))
 	for i := range idx {
@@ -54,4 +55,21 @@ func meanStd(xs []float64) (mean, std float64) {
 		ss += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// RankSigned orders features by value, largest first, for methods whose
+// value is "how much worse the model gets without the feature": a negative
+// value (the model does better without it) ranks below every feature that
+// helps, however large. Ties take the lower feature index first.
+func RankSigned(values []float64) []int {
+	idx := make([]int, len(values))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(values[b], values[a]) })
+	ranks := make([]int, len(values))
+	for r, i := range idx {
+		ranks[i] = r + 1
+	}
+	return ranks
 }

@@ -257,8 +257,14 @@ func TestDemoFindsThePlantedTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rows) != 10 {
+		t.Fatalf("legacy_score has %d rows of permutation, want 9 weeks", len(rows)-1)
+	}
 	for i, row := range rows[1:] {
-		rank, _ := strconv.Atoi(row[3])
+		rank, err := strconv.Atoi(row[3])
+		if err != nil {
+			t.Fatalf("week %s has no permutation rank for legacy_score: %q", row[0], row)
+		}
 		if i < demoFadeWeek && rank > 3 {
 			t.Errorf("week %s: legacy_score ranks %d by permutation while it drives the label; want top 3", row[0], rank)
 		}
@@ -273,6 +279,11 @@ func TestDemoFindsThePlantedTruth(t *testing.T) {
 	rank := map[string]int{}
 	for _, w := range week {
 		rank[w.Name] = w.Rank
+	}
+	for _, planted := range []string{"promo_a", "promo_b", "tenure_months", "support_tickets", "noise_40"} {
+		if rank[planted] == 0 {
+			t.Fatalf("query week has no rank for %s", planted)
+		}
 	}
 	for _, planted := range []string{"promo_a", "promo_b", "tenure_months", "support_tickets"} {
 		if rank[planted] > 15 {

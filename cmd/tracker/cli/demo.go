@@ -160,7 +160,7 @@ func runDemo(ctx context.Context, g *globals, opts *demoOptions) error {
 	}
 	fmt.Fprintf(w, "wrote %s\n", filepath.Join(report, "index.html"))
 	fmt.Fprintf(w, `
-The planted truth: legacy_score (17) mattered until %[3]s and not after;
+The planted truth: legacy_score (17) matters in the weeks before %[3]s and not from then on;
 promo_a and promo_b (10, 11) matter only together; tenure_copy (12) copies
 tenure_months (0); basket_value (5) shifts from %[4]s; noise_* carry nothing.
 The demo took %[2]s.

@@ -186,6 +186,13 @@ func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 	if err := trainAll(ctx, g, f.workers, run, pending, sink); err != nil {
 		return err
 	}
+	if f.out == "" && len(run.done) < len(run.tasks) {
+		// Other shards may have stored their trainings meanwhile: the last
+		// shard to finish records the run.
+		if err := run.reloadParts(g); err != nil {
+			return err
+		}
+	}
 	if len(run.done) < len(run.tasks) {
 		left := len(run.tasks) - len(run.done)
 		next := "run the other shards: the run is recorded when its last training is stored"
@@ -271,7 +278,11 @@ func planDropRetrain(g *globals, f *dropFlags, shard shardSpec) (*dropRun, error
 	}
 	data, err := experiments.NewDropRetrainData(train, val, f.valSplit, max(vi.Outputs, 2))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.data.path, err)
+		files := f.data.path
+		if f.valPath != "" {
+			files += " and " + f.valPath
+		}
+		return nil, fmt.Errorf("%s: %w", files, err)
 	}
 	snap, err := store.Snapshot(vi.Model, vi.Version)
 	if err != nil {
@@ -295,14 +306,37 @@ func planDropRetrain(g *globals, f *dropFlags, shard shardSpec) (*dropRun, error
 	if err != nil {
 		return nil, err
 	}
+	return run, run.addParts(parts)
+}
+
+// addParts adds stored trainings to the run's done set, checking that each
+// belongs to it.
+func (run *dropRun) addParts(parts map[string][]byte) error {
 	for key, b := range parts {
 		var r experiments.Retrain
 		if err := json.Unmarshal(b, &r); err != nil || r.Task.Key() != key {
-			return nil, fmt.Errorf("stored training %s of this run is damaged: %v", key, err)
+			return fmt.Errorf("stored training %s of this run is damaged (%v): run tracker verify", key, err)
+		}
+		if !slices.Contains(run.tasks, r.Task) {
+			return fmt.Errorf("stored training %s does not belong to this run's %d trainings: run tracker verify", key, len(run.tasks))
 		}
 		run.done[r.Task] = r
 	}
-	return run, nil
+	return nil
+}
+
+// reloadParts reads the run's trainings from the store again.
+func (run *dropRun) reloadParts(g *globals) error {
+	store, err := g.open(true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	parts, err := store.Parts(run.job.vi.Model, run.job.vi.Version, &run.job.exp)
+	if err != nil {
+		return err
+	}
+	return run.addParts(parts)
 }
 
 // trainAll runs the pending trainings on workers goroutines, handing each
@@ -324,8 +358,9 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 		epoch int
 	}
 	type finished struct {
-		r   experiments.Retrain
-		err error
+		task experiments.Task
+		r    experiments.Retrain
+		err  error
 	}
 	todo := make(chan experiments.Task)
 	epochs := make(chan epochDone, workers)
@@ -339,34 +374,49 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 					default: // progress is best effort
 					}
 				})
-				results <- finished{r, err}
+				results <- finished{t, r, err}
 			}
 		}()
 	}
+	// The feeder stops handing out work once ctx ends; sent counts what it
+	// handed out, so the loop below waits for exactly those results.
+	sent := make(chan int, 1)
 	go func() {
-		// Every task is handed out even after a failure: once ctx is
-		// cancelled a training returns at its first batch, and the loop
-		// below can count on one result per task.
 		defer close(todo)
+		n := 0
+		defer func() { sent <- n }()
 		for _, t := range pending {
-			todo <- t
+			select {
+			case todo <- t:
+				n++
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 
 	total := len(pending) * run.opts.Epochs
 	bar := newProgress(g.env, "drop-retrain")
 	defer bar.done()
-	doneEpochs, running := 0, map[experiments.Task]int{}
+	doneEpochs, running, over := 0, map[experiments.Task]int{}, map[experiments.Task]bool{}
 	var firstErr error
-	for received := 0; received < len(pending); {
+	expect := -1 // results to wait for, once the feeder has finished
+	for received := 0; expect < 0 || received < expect; {
 		select {
+		case n := <-sent:
+			expect = n
 		case e := <-epochs:
+			if over[e.task] {
+				continue // a late report of a finished training
+			}
 			running[e.task] = e.epoch
 			bar.label = fmt.Sprintf("drop-retrain %s epoch %d/%d", e.task, e.epoch, run.opts.Epochs)
 			bar.update(doneEpochs+sum(running), total)
 		case res := <-results:
 			received++
-			delete(running, res.r.Task)
+			delete(running, res.task)
+			over[res.task] = true
+			doneEpochs += run.opts.Epochs // early stopping finishes a training's share
 			if res.err != nil {
 				if firstErr == nil {
 					firstErr = res.err
@@ -374,13 +424,12 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 				}
 				continue
 			}
-			if firstErr != nil {
-				continue
-			}
-			doneEpochs += run.opts.Epochs // early stopping finishes a training's share
+			// A training that finished is kept, even after another failed.
 			if err := sink.save(res.r); err != nil {
-				firstErr = err
-				cancel()
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
 				continue
 			}
 			run.done[res.r.Task] = res.r
@@ -391,7 +440,7 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 		if errors.Is(firstErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d of %d trainings of this run are stored; run the same command again to continue", len(run.done), len(run.tasks))
 		}
-		return fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored)", run.job.vi.Week, firstErr, len(run.done), len(run.tasks))
+		return fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored; run the same command again to continue)", run.job.vi.Week, firstErr, len(run.done), len(run.tasks))
 	}
 	return nil
 }

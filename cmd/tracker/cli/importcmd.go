@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,9 +89,41 @@ func importShards(g *globals, formatFlag string, files []string) error {
 		store.Close()
 		return fmt.Errorf("%s: %w", first.where, err)
 	}
+	if err := opts.Check(vi.Inputs); err != nil {
+		store.Close()
+		return fmt.Errorf("%s: %w", first.where, err)
+	}
 	exp := tracker.Experiment{Kind: first.Kind, Params: first.Params, DataSHA256: first.DataSHA256, DataRows: first.DataRows, Seed: first.Seed}
 	job := &weekJob{vi: vi, exp: exp}
 	run := &dropRun{job: job, opts: opts, tasks: opts.Tasks(vi.Inputs), done: map[experiments.Task]experiments.Retrain{}}
+	for _, l := range lines {
+		if !slices.Contains(run.tasks, l.Retrain.Task) {
+			store.Close()
+			return fmt.Errorf("%s holds %s, which is not one of this run's %d trainings: the file is damaged or was edited", l.where, l.Retrain.Task, len(run.tasks))
+		}
+	}
+	// A training already stored with the same result (its duration aside:
+	// the same work run twice takes different times) is skipped; another
+	// result for it is a conflict.
+	if have, err := store.Parts(vi.Model, vi.Version, &exp); err == nil {
+		for key, b := range have {
+			var old experiments.Retrain
+			newer, ok := parts[key]
+			if !ok || json.Unmarshal(b, &old) != nil {
+				continue
+			}
+			var r experiments.Retrain
+			if json.Unmarshal(newer, &r) == nil {
+				r.TookMS, old.TookMS = 0, 0
+				if sameRetrain(r, old) {
+					delete(parts, key)
+					continue
+				}
+			}
+			store.Close()
+			return fmt.Errorf("%s: the store already holds a different result for %s of this run: the runs differ (another tracker build?); import into a copy of the store to compare", seen[r.Task], r.Task)
+		}
+	}
 	stored, err := storedExperiment(store, vi, &exp)
 	if err == nil && stored != nil {
 		store.Close()
@@ -123,7 +156,7 @@ func importShards(g *globals, formatFlag string, files []string) error {
 		run.done[r.Task] = r
 	}
 	fmt.Fprintf(g.env.ErrOut, "imported %d new trainings from %d files (%d were already stored); %d of %d trainings of this run are in\n",
-		added, len(files), len(parts)-added, len(run.done), len(run.tasks))
+		added, len(files), len(lines)-added, len(run.done), len(run.tasks))
 	if len(run.done) < len(run.tasks) {
 		fmt.Fprintf(g.env.ErrOut, "missing: %s; import the other shards' files to record the run\n", missingShards(run))
 		return nil
@@ -167,4 +200,11 @@ func missingShards(run *dropRun) string {
 		s += ", …"
 	}
 	return s + ")"
+}
+
+// sameRetrain compares two trainings' results field by field.
+func sameRetrain(a, b experiments.Retrain) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }

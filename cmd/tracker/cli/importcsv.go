@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -134,9 +135,20 @@ func importDropRetrainCSV(g *globals, f *csvDropFlags, path string, flagBaseline
 func parseRetrainCSV(path string, raw []byte, names []string, inputs int) ([]csvRetrain, error) {
 	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), "\ufeff")))
 	r.FieldsPerRecord = -1
-	records, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	// Read record by record to know each one's line: a quoted field may
+	// span lines.
+	var records [][]string
+	var lines []int
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		line, _ := r.FieldPos(0)
+		records, lines = append(records, rec), append(lines, line)
 	}
 	if len(records) < 2 {
 		return nil, fmt.Errorf("%s: want a header row (feature,metric[,seed]) and at least one row", path)
@@ -153,7 +165,7 @@ func parseRetrainCSV(path string, raw []byte, names []string, inputs int) ([]csv
 	}
 	var rows []csvRetrain
 	for n, rec := range records[1:] {
-		line := n + 2
+		line := lines[n+1]
 		if len(rec) != len(records[0]) {
 			return nil, fmt.Errorf("%s line %d: %d fields, the header has %d", path, line, len(rec), len(records[0]))
 		}
@@ -168,7 +180,8 @@ func parseRetrainCSV(path string, raw []byte, names []string, inputs int) ([]csv
 			}
 			c.feature = i
 		}
-		c.metric, err = strconv.ParseFloat(strings.TrimSpace(rec[mc]), 64)
+		metric, err := strconv.ParseFloat(strings.TrimSpace(rec[mc]), 64)
+		c.metric = metric
 		if err != nil || math.IsNaN(c.metric) || math.IsInf(c.metric, 0) {
 			return nil, fmt.Errorf("%s line %d: metric %q is not a number", path, line, rec[mc])
 		}

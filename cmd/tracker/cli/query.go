@@ -55,7 +55,6 @@ type series struct {
 	label  string
 }
 
-
 // labelSeries names each series by its kind, adding the parameters that
 // tell apart several series of one kind (olden's output, two perturb noise
 // levels).
@@ -310,6 +309,9 @@ func (t *featureTable) write(g *globals, format string) error {
 
 // roundTrip32 rounds to float32, so JSON prints the same digits as CSV.
 func roundTrip32(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
 	f, _ := strconv.ParseFloat(num32(v), 64)
 	return f
 }

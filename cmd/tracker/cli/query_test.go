@@ -94,17 +94,20 @@ func TestQueryFeatureShowsGapsAndOrder(t *testing.T) {
 	if rows[2][4] != "+0" && rows[2][4] != "0" {
 		t.Errorf("change in week 2 = %q, want 0", rows[2][4])
 	}
-	for _, bad := range [][]string{
-		{"query", "feature", "nope"},
-		{"query", "feature", "9"},
-		{"query", "feature", "-1"},
-		{"query", "feature", "1", "--experiment", "drop-retrain"},
-		{"query", "feature", "1", "--weeks", "-2"},
-		{"query", "week", "--experiment", "gradient"},
-		{"query", "week", "2018-01-01"},
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"query", "feature", "nope"}, `feature "nope": no feature has that name`},
+		{[]string{"query", "feature", "9"}, "feature 9: model \"default\"'s newest version has features 0 to 4"},
+		{[]string{"query", "feature", "--", "-1"}, "features count from 0"},
+		{[]string{"query", "feature", "1", "--experiment", "drop-retrain"}, "no drop-retrain experiment is recorded in these weeks; recorded: garson, olden, perturb, weight-sum"},
+		{[]string{"query", "feature", "1", "--weeks", "-2"}, "--weeks -2"},
+		{[]string{"query", "week", "--experiment", "gradient"}, "has no gradient experiment"},
+		{[]string{"query", "week", "2018-01-01"}, "2018-01-01"},
 	} {
-		if r := tr(t, db, bad...); r.code == 0 || r.err == "" {
-			t.Errorf("%v: exit %d, stderr %q; want an error", bad, r.code, r.err)
+		if r := tr(t, db, bad.args...); r.code == 0 || !strings.Contains(r.err, bad.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", bad.args, r.code, r.err, bad.want)
 		}
 	}
 }
