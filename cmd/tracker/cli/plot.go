@@ -272,18 +272,33 @@ func loadHistory(g *globals, model string, explicit []string, n int, kind string
 	if err != nil {
 		return nil, err
 	}
-	key := tracker.SeriesKey(pick.Kind, pick.Params)
 	h.label = pick.Kind
-	h.exps = make([]*tracker.Experiment, len(h.weeks))
+	h.fill(all, tracker.SeriesKey(pick.Kind, pick.Params))
+	return h, nil
+}
+
+// fill takes each week's record of the series key.
+func (h *history) fill(all [][]*tracker.Experiment, key string) {
+	h.exps = make([]*tracker.Experiment, len(all))
 	for i, exps := range all {
-		for _, e := range exps {
-			if tracker.SeriesKey(e.Kind, e.Params) == key {
-				h.exps[i] = e
-				h.width = max(h.width, len(e.Value))
-			}
+		if e := newestOf(exps, key); e != nil {
+			h.exps[i] = e
+			h.width = max(h.width, len(e.Value))
 		}
 	}
-	return h, nil
+}
+
+// newestOf is a week's record of one method and settings. A week may hold
+// several (run again on other data or with another seed): the newest
+// speaks for the week, in every command.
+func newestOf(exps []*tracker.Experiment, key string) *tracker.Experiment {
+	var best *tracker.Experiment
+	for _, e := range exps {
+		if tracker.SeriesKey(e.Kind, e.Params) == key && (best == nil || e.CreatedAt.After(best.CreatedAt)) {
+			best = e
+		}
+	}
+	return best
 }
 
 func (h *history) weekLabels() []string {

@@ -484,11 +484,7 @@ func queryWeek(g *globals, model, week, kind string, top int, format string) err
 			if err != nil {
 				return err
 			}
-			for _, e := range pexps {
-				if tracker.SeriesKey(e.Kind, e.Params) == tracker.SeriesKey(cur.Kind, cur.Params) {
-					prev = e
-				}
-			}
+			prev = newestOf(pexps, tracker.SeriesKey(cur.Kind, cur.Params))
 		}
 	}
 	var rows []weekRow

@@ -139,7 +139,14 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 	store.Close()
 
 	last := len(weeks) - 1
-	newest := all[last]
+	var newest []*tracker.Experiment // one record per method and settings
+	seen := map[string]bool{}
+	for _, e := range all[last] {
+		if key := tracker.SeriesKey(e.Kind, e.Params); !seen[key] {
+			seen[key] = true
+			newest = append(newest, newestOf(all[last], key))
+		}
+	}
 	slices.SortStableFunc(newest, func(a, b *tracker.Experiment) int {
 		return cmp.Or(kindOrder(b.Kind)-kindOrder(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
 	})
@@ -177,14 +184,7 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 // newest week and what changed since the week before.
 func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) reportMethod {
 	key := tracker.SeriesKey(e.Kind, e.Params)
-	find := func(w int) *tracker.Experiment {
-		for _, x := range all[w] {
-			if tracker.SeriesKey(x.Kind, x.Params) == key {
-				return x
-			}
-		}
-		return nil
-	}
+	find := func(w int) *tracker.Experiment { return newestOf(all[w], key) }
 	m := reportMethod{Label: e.Kind, Params: describeParams(e)}
 	last := len(weeks) - 1
 	var prev *tracker.Experiment
@@ -301,16 +301,8 @@ func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, name
 		return nil, nil
 	}
 	best := newest[0] // sorted most telling first
-	h := &history{weeks: weeks, label: best.Kind, names: names, exps: make([]*tracker.Experiment, len(weeks))}
-	key := tracker.SeriesKey(best.Kind, best.Params)
-	for i, exps := range all {
-		for _, e := range exps {
-			if tracker.SeriesKey(e.Kind, e.Params) == key {
-				h.exps[i] = e
-				h.width = max(h.width, len(e.Value))
-			}
-		}
-	}
+	h := &history{weeks: weeks, label: best.Kind, names: names}
+	h.fill(all, tracker.SeriesKey(best.Kind, best.Params))
 	var charts []reportChart
 	add := func(title string, draw func(*bytes.Buffer) error) error {
 		var buf bytes.Buffer
