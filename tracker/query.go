@@ -77,6 +77,21 @@ func (s *Store) FeatureHistory(model string, feature, n int) ([]WeekVersion, []F
 	return weeks, points, err
 }
 
+// Weeks returns the newest n weeks that have a version (all when n <= 0),
+// oldest first, with their current versions. It reads only the week index.
+func (s *Store) Weeks(model string, n int) ([]WeekVersion, error) {
+	var weeks []WeekVersion
+	err := s.db.View(func(tx *bolt.Tx) error {
+		mb, err := modelBucket(tx, model)
+		if err != nil {
+			return err
+		}
+		weeks = latestWeeks(mb.Bucket(bucketWeeks), n)
+		return nil
+	})
+	return weeks, err
+}
+
 // latestWeeks walks the week index from its end: the newest n weeks with
 // their current versions, oldest first.
 func latestWeeks(idx *bolt.Bucket, n int) []WeekVersion {

@@ -38,6 +38,9 @@ func TestFeatureHistory(t *testing.T) {
 	if len(weeks) != 3 || weeks[0] != want[0] || weeks[1] != want[1] || weeks[2] != want[2] {
 		t.Fatalf("weeks = %v, want %v", weeks, want)
 	}
+	if only, err := s.Weeks("m", 3); err != nil || len(only) != 3 || only[0] != want[0] || only[2] != want[2] {
+		t.Errorf("Weeks = %v, %v; want the weeks FeatureHistory gives, %v", only, err, want)
+	}
 	if len(points) != 4 {
 		t.Fatalf("%d points, want 4 (one weight-sum a week, a perturb in week 4)", len(points))
 	}

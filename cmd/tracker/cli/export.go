@@ -141,7 +141,7 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		weeks, _, err := store.FeatureHistory(model, 0, f.weeks)
+		weeks, err := store.Weeks(model, f.weeks)
 		if err != nil {
 			return nil, err
 		}

@@ -149,10 +149,15 @@ func featureName(names []string, i int) string {
 	return ""
 }
 
-// featureIndex resolves a feature given by 0-based index or by name.
+// featureIndex resolves a feature given by 0-based index or by name. With
+// inputs < 0 (a query that reads no version to learn the count) only
+// negative indices are refused.
 func featureIndex(spec string, names []string, inputs int) (int, error) {
 	if i, err := strconv.Atoi(spec); err == nil {
-		if i < 0 || i >= inputs {
+		if i < 0 && inputs < 0 {
+			return 0, usagef("feature %d: features count from 0", i)
+		}
+		if i < 0 || (inputs >= 0 && i >= inputs) {
 			return 0, usagef("feature %d: the model has features 0 to %d", i, inputs-1)
 		}
 		return i, nil

@@ -88,14 +88,6 @@ func newPlotTrajectoryCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// plotTrajectory writes query feature's --plot chart.
-func plotTrajectory(t *featureTable, path string) error {
-	if _, err := plotting.FormatFor(path); err != nil {
-		return usageError{err}
-	}
-	return trajectoryChart(t, path, false)
-}
-
 func trajectoryChart(t *featureTable, path string, normalize bool) error {
 	format, err := plotting.FormatFor(path)
 	if err != nil {
@@ -252,7 +244,7 @@ func loadHistory(g *globals, model string, explicit []string, n int, kind string
 			}
 			h.weeks = append(h.weeks, tracker.WeekVersion{Week: vi.Week, Version: vi.Version})
 		}
-	} else if h.weeks, _, err = store.FeatureHistory(model, 0, n); err != nil {
+	} else if h.weeks, err = store.Weeks(model, n); err != nil {
 		return nil, err
 	}
 	if len(h.weeks) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/plotting"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -132,12 +133,17 @@ the table. --plot also writes the chart.`,
 			if weeks < 0 {
 				return usagef("--weeks %d: give a positive number (0 = every week)", weeks)
 			}
+			if plot != "" {
+				if _, err := plotting.FormatFor(plot); err != nil {
+					return usageError{err}
+				}
+			}
 			t, err := queryFeature(g, model, args[0], weeks, kinds)
 			if err != nil {
 				return err
 			}
 			if plot != "" {
-				if err := plotTrajectory(t, plot); err != nil {
+				if err := trajectoryChart(t, plot, false); err != nil {
 					return err
 				}
 			}
@@ -152,24 +158,6 @@ the table. --plot also writes the chart.`,
 	return cmd
 }
 
-// resolveFeature reads IDX or NAME without loading any version: names come
-// from the series' feature names.
-func resolveFeature(spec string, names []string) (int, error) {
-	if i, err := strconv.Atoi(spec); err == nil {
-		if i < 0 {
-			return 0, usagef("feature %d: features count from 0", i)
-		}
-		return i, nil
-	}
-	if i := slices.Index(names, spec); i >= 0 {
-		return i, nil
-	}
-	if names == nil {
-		return 0, usagef("feature %q: the series has no feature names; use an index, or set names with tracker features set FILE", spec)
-	}
-	return 0, usagef("feature %q: no feature has that name (tracker features lists them)", spec)
-}
-
 func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featureTable, error) {
 	store, err := g.open(true)
 	if err != nil {
@@ -180,7 +168,7 @@ func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featu
 	if err != nil {
 		return nil, err
 	}
-	feature, err := resolveFeature(spec, names)
+	feature, err := featureIndex(spec, names, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +461,7 @@ func queryWeek(g *globals, model, week, kind string, top int, format string) err
 	// method and parameters.
 	var prev *tracker.Experiment
 	var prevWeek string
-	weeks, _, err := store.FeatureHistory(model, 0, 0)
+	weeks, err := store.Weeks(model, 0)
 	if err != nil {
 		return err
 	}

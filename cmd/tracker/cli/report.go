@@ -108,7 +108,7 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	weeks, _, err := store.FeatureHistory(model, 0, n)
+	weeks, err := store.Weeks(model, n)
 	if err != nil {
 		store.Close()
 		return "", err
