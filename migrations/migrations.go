@@ -82,23 +82,38 @@ func Pending(from uint32) []Migration {
 // Run applies m in one transaction: it checks that the store is at m.From,
 // applies the step and sets the schema version to m.To.
 func Run(db *bolt.DB, m Migration) error {
-	return db.Update(func(tx *bolt.Tx) error {
-		v, err := Schema(tx)
-		if err != nil {
+	return db.Update(func(tx *bolt.Tx) error { return apply(tx, m) })
+}
+
+// Init brings a new, empty database to the latest schema inside tx, every
+// step in the one transaction: a crash while creating a store then leaves
+// an empty file or a whole store, never one at an older schema that the
+// next ingest refuses.
+func Init(tx *bolt.Tx) error {
+	for _, m := range Pending(0) {
+		if err := apply(tx, m); err != nil {
 			return err
 		}
-		if v != m.From {
-			return fmt.Errorf("%w: step %q goes from version %d to %d but the store is at version %d", ErrVersionMismatch, m.Name, m.From, m.To, v)
-		}
-		if err := m.Apply(tx); err != nil {
-			return fmt.Errorf("step %q: %w", m.Name, err)
-		}
-		meta := tx.Bucket(MetaBucket)
-		if meta == nil {
-			return fmt.Errorf("step %q left no meta bucket", m.Name)
-		}
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], m.To)
-		return meta.Put(SchemaKey, b[:])
-	})
+	}
+	return nil
+}
+
+func apply(tx *bolt.Tx, m Migration) error {
+	v, err := Schema(tx)
+	if err != nil {
+		return err
+	}
+	if v != m.From {
+		return fmt.Errorf("%w: step %q goes from version %d to %d but the store is at version %d", ErrVersionMismatch, m.Name, m.From, m.To, v)
+	}
+	if err := m.Apply(tx); err != nil {
+		return fmt.Errorf("step %q: %w", m.Name, err)
+	}
+	meta := tx.Bucket(MetaBucket)
+	if meta == nil {
+		return fmt.Errorf("step %q left no meta bucket", m.Name)
+	}
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], m.To)
+	return meta.Put(SchemaKey, b[:])
 }

@@ -21,9 +21,9 @@ func seedExperiments() []Experiment {
 		{Kind: "perturb", Params: map[string]string{"pivots": "5", "delta": "0.1", "": "é\u2028"},
 			DataSHA256: strings.Repeat("ab", 32), DataRows: 1000, Seed: -7, ToolVersion: "dev", Took: 1234567890,
 			CreatedAt: time.Date(2019, 3, 1, 8, 30, 0, 123456789, time.FixedZone("", -(9*3600+30*60))),
-			Value:     []float64{math.Copysign(0, -1), math.NaN(), math.Inf(1), math.SmallestNonzeroFloat64},
+			Value:     []float64{math.Copysign(0, -1), math.NaN(), -math.MaxFloat64, math.SmallestNonzeroFloat64},
 			Spread:    []float64{math.MaxFloat64, -1, 1e-308, 0.1},
-			Rank:      []int{1, 4, 2, 1<<32 - 1},
+			Rank:      []int{1, 0, 2, 1<<32 - 1},
 			Extra:     map[string][]float64{"flip_rate": {0, math.Copysign(0, -1), 1e-320, math.MaxFloat64}, "": {-1, 1, 2, 3}}},
 		{Kind: "drop-retrain", Params: map[string]string{"seeds": "2"}, Value: []float64{0.1, math.NaN()}, Spread: []float64{0, math.NaN()}, Rank: []int{1, 0},
 			Detail: json.RawMessage(`{"metric":"accuracy","baseline":[0.9,0.8],"retrains":[{"feature":-1,"seed":0,"loss":[0.5]}]}`)},
@@ -72,6 +72,12 @@ func FuzzDecodeExperiment(f *testing.F) {
 			if e != nil {
 				t.Errorf("decode returned an experiment with error %v", err)
 			}
+			return
+		}
+		if checkNumbers(e) != nil {
+			// A record with numbers no output can write, as older
+			// trackers stored: it stays readable (verify reports it),
+			// but is never written again.
 			return
 		}
 		enc, err := encodeExperiment(e)

@@ -169,9 +169,9 @@ func TestExperimentsRoundTrip(t *testing.T) {
 		Kind: "perturb", Params: map[string]string{"pivots": "5", "delta": "0.1"}, DataSHA256: fmt.Sprintf("%064x", 42),
 		DataRows: 1000, Seed: -3, ToolVersion: "v0.1.0", Took: 3 * time.Second,
 		CreatedAt: time.Date(2019, 1, 15, 8, 30, 0, 123456789, time.FixedZone("CET", 3600)),
-		Value:     []float64{math.Copysign(0, -1), math.SmallestNonzeroFloat64, math.Inf(-1), math.Float64frombits(0x7ff8000000000001)},
+		Value:     []float64{math.Copysign(0, -1), math.SmallestNonzeroFloat64, -math.MaxFloat64, math.Float64frombits(0x7ff8000000000001)},
 		Spread:    []float64{0.5, math.MaxFloat64, 0, 1e-300},
-		Rank:      []int{4, 3, 1, 2},
+		Rank:      []int{4, 3, 1, 0}, // the last feature unmeasured: a NaN, payload kept
 	}
 	req := tracker.IngestRequest{Model: "m", Week: week(0), Snapshot: snap, Experiments: []tracker.Experiment{ws, other}}
 	v := mustIngest(t, s, req)[0].Version

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tracker-ml/tracker/snapshot"
@@ -101,20 +102,10 @@ const (
 // uint32 ranks; with a detail (format 2), uvarint detail length and the
 // detail JSON.
 func encodeExperiment(e *Experiment) ([]byte, error) {
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
 	n := len(e.Value)
-	if len(e.Spread) != n || len(e.Rank) != n {
-		return nil, fmt.Errorf("experiment %s: %d values, %d spreads, %d ranks", e.Kind, n, len(e.Spread), len(e.Rank))
-	}
-	for name, xs := range e.Extra {
-		if len(xs) != n {
-			return nil, fmt.Errorf("experiment %s: extra %q has %d values for %d features", e.Kind, name, len(xs), n)
-		}
-		for i, x := range xs {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("experiment %s: extra %q of feature %d is %v", e.Kind, name, i, x)
-			}
-		}
-	}
 	head, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
@@ -150,6 +141,62 @@ func encodeExperiment(e *Experiment) ([]byte, error) {
 		buf.Write(e.Detail)
 	}
 	return buf.Bytes(), nil
+}
+
+// Check says why the store would refuse e, or nil: one value, spread and
+// rank per feature, extra series of the same length, and only numbers an
+// output format can write (checkNumbers). A caller with an optional
+// experiment, such as ingest's weight-based ones on non-finite weights, can
+// leave it out instead of failing the whole write.
+func (e *Experiment) Check() error {
+	n := len(e.Value)
+	if len(e.Spread) != n || len(e.Rank) != n {
+		return fmt.Errorf("experiment %s: %d values, %d spreads, %d ranks", e.Kind, n, len(e.Spread), len(e.Rank))
+	}
+	for name, xs := range e.Extra {
+		if len(xs) != n {
+			return fmt.Errorf("experiment %s: extra %q has %d values for %d features", e.Kind, name, len(xs), n)
+		}
+	}
+	return checkNumbers(e)
+}
+
+// checkNumbers refuses numbers that an output format cannot write: JSON
+// has no NaN or infinity, so one such value stored would make every
+// `export` and `query --format json` of its week fail for good. A feature
+// an experiment did not measure (a drop-retrain of some features) is the one
+// exception, and every writer skips it: value NaN with rank 0, its spread
+// NaN too or finite. Ranks must fit the record's uint32 encoding.
+func checkNumbers(e *Experiment) error {
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	for i, v := range e.Value {
+		s, r := e.Spread[i], e.Rank[i]
+		switch {
+		case r < 0 || int64(r) > math.MaxUint32:
+			return fmt.Errorf("experiment %s: feature %d has rank %d", e.Kind, i, r)
+		case r == 0 && math.IsNaN(v):
+			if !math.IsNaN(s) && !finite(s) {
+				return fmt.Errorf("experiment %s: feature %d is not measured, but its spread is %v", e.Kind, i, s)
+			}
+		case !finite(v):
+			return fmt.Errorf("experiment %s: feature %d has value %v with rank %d: a measured feature needs a finite value (an unmeasured one is NaN with rank 0)", e.Kind, i, v, r)
+		case !finite(s):
+			return fmt.Errorf("experiment %s: feature %d has value %v but spread %v: a measured feature needs a finite spread", e.Kind, i, v, s)
+		}
+	}
+	names := make([]string, 0, len(e.Extra))
+	for name := range e.Extra {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for i, x := range e.Extra[name] {
+			if !finite(x) {
+				return fmt.Errorf("experiment %s: extra %q of feature %d is %v", e.Kind, name, i, x)
+			}
+		}
+	}
+	return nil
 }
 
 // record is an encoded experiment split into its sections; the slices

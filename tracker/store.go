@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/migrations"
 )
 
@@ -29,6 +30,12 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the week already has a version with different content.
 	ErrConflict = errors.New("week already has a different version")
+	// ErrDamaged: the store's bytes are not what bbolt wrote (cut short,
+	// overwritten); the error is a *DamagedError naming the file and what
+	// was found. Nothing but a backup brings the lost bytes back.
+	ErrDamaged = errors.New("store is damaged")
+	// ErrExists: a backup would replace an existing file.
+	ErrExists = errors.New("file already exists")
 )
 
 // Bucket names (see docs/FORMAT.md).
@@ -56,51 +63,127 @@ type Options struct {
 
 // Store is an open tracker store.
 type Store struct {
-	db     *bolt.DB
+	db     boltDB
+	file   *os.File // bbolt's own file, which checkStructure reads
 	path   string
 	now    func() time.Time
 	schema uint32
 }
 
 // Open opens the store at path, creating it unless opts.ReadOnly. It refuses
-// files that are not tracker stores and schemas this build cannot read.
+// files that are not tracker stores, schemas this build cannot read, and
+// files too damaged to map safely.
+//
+// A new store comes into being whole or not at all: it is built at the
+// latest schema in a temporary file beside path and linked into place (see
+// create), so a crash while creating leaves no store, never a half-made one.
+// A 0-byte file at path is refused, for reading and for writing: it may be
+// a placeholder someone else is about to fill, and cannot be replaced
+// atomically without the risk of replacing a store made meanwhile.
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.LockTimeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	info, statErr := os.Stat(path)
-	if opts.ReadOnly && errors.Is(statErr, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s: ingest a model first (tracker ingest), or point --db or TRACKER_DB at your store", ErrNoStore, path)
-	}
-	if statErr == nil && info.IsDir() {
-		return nil, fmt.Errorf("%w: %s is a directory: pass the store file with --db", ErrForeign, path)
-	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: opts.ReadOnly, Timeout: timeout})
-	switch {
-	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: another tracker process holds %s; wait for it to finish, or raise --lock-timeout (waited %s)", ErrLocked, path, timeout)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
-		return nil, fmt.Errorf("%w: %s is not a tracker store (%v): pass the right file with --db", ErrForeign, path, err)
-	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("open store %s: permission denied: check the file's permissions", path)
-	case err != nil:
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+	var db *bolt.DB
+	var file *os.File
+	for attempt := 0; ; attempt++ {
+		info, statErr := os.Stat(path)
+		if opts.ReadOnly && errors.Is(statErr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s: ingest a model first (tracker ingest), or point --db or TRACKER_DB at your store", ErrNoStore, path)
+		}
+		if statErr == nil && info.IsDir() {
+			return nil, fmt.Errorf("%w: %s is a directory: pass the store file with --db", ErrForeign, path)
+		}
+		if statErr == nil {
+			if err := safefile.Check(path); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrForeign, err)
+			}
+		}
+		if !opts.ReadOnly {
+			removeStrays(path)
+			if errors.Is(statErr, fs.ErrNotExist) {
+				err := create(path, timeout)
+				if errors.Is(err, errRetry) && attempt < 3 {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+		var err error
+		db, file, err = openBolt(path, opts.ReadOnly, timeout)
+		if errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly && attempt < 3 {
+			continue // removed between the stat and the open: create it
+		}
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("%w: another tracker process holds %s; wait for it to finish, or raise --lock-timeout (waited %s)", ErrLocked, path, timeout)
+		case errors.Is(err, ErrDamaged), errors.Is(err, ErrForeign):
+			return nil, err
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+			return nil, fmt.Errorf("%w: %s is not a tracker store (%v): pass the right file with --db", ErrForeign, path, err)
+		case errors.Is(err, fs.ErrNotExist) && opts.ReadOnly:
+			return nil, fmt.Errorf("%w at %s: ingest a model first (tracker ingest), or point --db or TRACKER_DB at your store", ErrNoStore, path)
+		case errors.Is(err, fs.ErrPermission):
+			return nil, fmt.Errorf("open store %s: permission denied: check the file's permissions", path)
+		case err != nil:
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		break
 	}
 	// bbolt grows the file 16 MiB past what it needs by default: a quarter
 	// of a year of 82x500x3x2 versions as empty space. Growing 1 MiB at a
 	// time costs no extra fsyncs here, since every ingest outgrows any slack
 	// anyway (bench/README.md has the figures).
 	db.AllocSize = 1 << 20
-	s := &Store{db: db, path: path, now: opts.Now}
+	s := &Store{db: boltDB{db, path}, file: file, path: path, now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if err := s.checkSchema(opts); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openBolt opens path with bbolt, first checking through bbolt's own file
+// handle (its OpenFile hook) that mapping the file is safe. It never
+// creates the file: create does that, whole. file is bbolt's handle.
+func openBolt(path string, readOnly bool, timeout time.Duration) (db *bolt.DB, file *os.File, err error) {
+	openFile := func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag&^os.O_CREATE, perm)
+		if err != nil || file != nil {
+			return f, err
+		}
+		if err := precheck(f, path); err != nil {
+			f.Close()
+			return nil, err
+		}
+		file = f
+		return f, nil
+	}
+	returned := false
+	err = guard(path, "opening it", func() error {
+		var err error
+		// PreLoadFreelist reads the freelist here, on a guarded goroutine,
+		// rather than in Tx.Check's own goroutine, where a fault on a
+		// damaged freelist could not be recovered.
+		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: readOnly, Timeout: timeout, OpenFile: openFile, PreLoadFreelist: true})
+		returned = true
+		return err
+	})
+	if !returned && file != nil {
+		// bbolt panicked while opening: release its file and lock. Its
+		// memory map stays until the process ends.
+		file.Close()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, file, nil
 }
 
 func (s *Store) checkSchema(opts Options) error {
@@ -119,11 +202,10 @@ func (s *Store) checkSchema(opts Options) error {
 	latest := migrations.Latest()
 	switch {
 	case v == 0 && !opts.ReadOnly:
-		// A new, empty file: bring it to the current schema.
-		for _, m := range migrations.Pending(0) {
-			if err := migrations.Run(s.db, m); err != nil {
-				return fmt.Errorf("create store %s: %w", s.path, err)
-			}
+		// An empty bbolt database (tracker's own new stores never are):
+		// bring it to the current schema in one transaction.
+		if err := s.db.Update(migrations.Init); err != nil {
+			return fmt.Errorf("create store %s: %w", s.path, err)
 		}
 		v = latest
 	case v == 0:
@@ -159,7 +241,7 @@ func (s *Store) Pending() []migrations.Migration {
 func (s *Store) Migrate() ([]migrations.Migration, error) {
 	var done []migrations.Migration
 	for _, m := range s.Pending() {
-		if err := migrations.Run(s.db, m); err != nil {
+		if err := guard(s.path, "migrating it", func() error { return migrations.Run(s.db.DB, m) }); err != nil {
 			return done, err
 		}
 		done = append(done, m)

@@ -12,22 +12,53 @@ import (
 type VerifyReport struct {
 	Models, Versions, Blobs, Experiments int
 	Problems                             []string
+	// Damaged says some problems are in bbolt's pages, not in tracker's
+	// records: only a backup restores such a store. A damaged meta page
+	// alone is a problem but not Damaged (see checkStructure).
+	Damaged bool
 }
 
-// Verify re-reads every version, blob and experiment, checking blob
-// checksums, content hashes and the week index. It changes nothing.
+// Verify checks the file's pages first, its meta pages and b+trees (see
+// checkStructure), then re-reads every version, blob and experiment,
+// checking blob checksums, content hashes, the week index and that every
+// stored number can be written out. When the pages are damaged it stops
+// there: reading records through damaged pages is what crashes. It
+// changes nothing.
 func (s *Store) Verify() (VerifyReport, error) {
 	var r VerifyReport
 	err := s.db.View(func(tx *bolt.Tx) error {
-		blobs := tx.Bucket(bucketBlobs)
-		used := map[string]bool{}
-		problem := func(format string, args ...any) {
-			r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+		note, problems := checkStructure(tx, s.file)
+		if note != "" {
+			// Not Damaged: the store is whole as of the previous commit,
+			// and a backup would most likely be older still.
+			r.Problems = append(r.Problems, note)
 		}
-		err := tx.Bucket(bucketModels).ForEachBucket(func(name []byte) error {
+		if len(problems) > 0 {
+			r.Problems, r.Damaged = append(r.Problems, problems...), true
+			return nil
+		}
+		s.verifyRecords(tx, &r)
+		return nil
+	})
+	return r, err
+}
+
+// verifyRecords checks what tracker stored, once the pages are sound.
+func (s *Store) verifyRecords(tx *bolt.Tx, r *VerifyReport) {
+	problem := func(format string, args ...any) {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	}
+	models, blobs := tx.Bucket(bucketModels), tx.Bucket(bucketBlobs)
+	if models == nil || blobs == nil {
+		problem("the store has no models or blobs bucket")
+		return
+	}
+	used := map[string]bool{}
+	{
+		err := models.ForEachBucket(func(name []byte) error {
 			model := string(name)
 			r.Models++
-			mb := tx.Bucket(bucketModels).Bucket(name)
+			mb := models.Bucket(name)
 			versions, weeks, exps := mb.Bucket(bucketVersions), mb.Bucket(bucketWeeks), mb.Bucket(bucketExperiments)
 			if versions == nil || weeks == nil || exps == nil {
 				problem("model %q: missing versions, weeks or experiments bucket", model)
@@ -91,6 +122,10 @@ func (s *Store) Verify() (VerifyReport, error) {
 					problem("model %q version %d: %v", model, v, err)
 				case len(e.Value) != n:
 					problem("model %q version %d: experiment %s has %d features, the model has %d inputs", model, v, e.Kind, len(e.Value), n)
+				default:
+					if err := checkNumbers(e); err != nil {
+						problem("model %q version %d: %v: no output format can write it", model, v, err)
+					}
 				}
 				return nil
 			})
@@ -98,9 +133,9 @@ func (s *Store) Verify() (VerifyReport, error) {
 			return nil
 		})
 		if err != nil {
-			return err
+			problem("models: %v", err)
 		}
-		return blobs.ForEach(func(k, v []byte) error {
+		_ = blobs.ForEach(func(k, v []byte) error {
 			r.Blobs++
 			if v != nil {
 				problem("blobs: key %x is a plain value, not a blob bucket", k[:min(len(k), 6)])
@@ -111,8 +146,7 @@ func (s *Store) Verify() (VerifyReport, error) {
 			}
 			return nil
 		})
-	})
-	return r, err
+	}
 }
 
 // verifyParts checks the pieces of unfinished experiments: each belongs to

@@ -86,7 +86,15 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 		// version so every week can be charted without a separate run.
 		var exps []tracker.Experiment
 		for _, r := range experiments.DataFree(snap) {
-			exps = append(exps, record(r, g.env, 0))
+			e := record(r, g.env, 0)
+			// Non-finite weights (--allow-nonfinite) give NaN
+			// importances, which the store refuses: the version is
+			// still stored, without that method's record.
+			if err := e.Check(); err != nil {
+				fmt.Fprintf(g.env.ErrOut, "tracker: %s: not recording %s: %v\n", path, r.Kind, err)
+				continue
+			}
+			exps = append(exps, e)
 		}
 		reqs = append(reqs, tracker.IngestRequest{
 			Model: opts.model, Week: w, Snapshot: snap, Replace: opts.replace, Experiments: exps,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,11 +17,15 @@ import (
 	"github.com/tracker-ml/tracker/tracker"
 )
 
-// Exit codes.
+// Exit codes, documented in the root command's help and README.md.
 const (
 	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
+	exitError = 1 // the command failed, or a bug in tracker (a recovered panic)
+	exitUsage = 2 // the command line was wrong
+	// exitCheck is reserved for a check that ran and did not pass (a
+	// gate), so scripts can tell it from a failure to run the check.
+	//lint:ignore U1000 reserved: no command returns it yet
+	exitCheck = 3
 )
 
 // usageError marks a mistake in how the command was called (exit 2).
@@ -66,13 +71,23 @@ func (g *globals) open(readOnly bool) (*tracker.Store, error) {
 
 // NewRoot builds the command tree.
 func NewRoot(env Env) *cobra.Command {
+	root, _ := newRoot(env)
+	return root
+}
+
+func newRoot(env Env) (*cobra.Command, *globals) {
 	g := &globals{env: env}
 	root := &cobra.Command{
 		Use:   "tracker",
 		Short: "Track what a weekly-retrained Keras model does with its input features",
 		Long: `tracker stores every weekly version of a Keras model in one embedded database
 (tracker.db) and records feature-importance experiments against each version,
-so you can see which features matter and notice when a retrain changed radically.`,
+so you can see which features matter and notice when a retrain changed radically.
+
+Back the store up with 'tracker backup FILE'; 'tracker verify' checks it.
+
+Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
+2 the command line was wrong; 3 reserved for a check that ran and did not pass.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version(),
@@ -89,6 +104,7 @@ so you can see which features matter and notice when a retrain changed radically
 		newShowCmd(g),
 		newExportModelCmd(g),
 		newVerifyCmd(g),
+		newBackupCmd(g),
 		newMigrateCmd(g),
 		newDemoCmd(g),
 		newPredictCmd(g),
@@ -100,16 +116,33 @@ so you can see which features matter and notice when a retrain changed radically
 		newPlotCmd(g),
 		newReportCmd(g),
 	)
-	return root
+	return root, g
 }
 
 // Main runs tracker with args and returns the process exit code. Cancelling
 // ctx (Ctrl-C) stops long commands between units of work, storing nothing
 // half-done.
+//
+// A panic on this goroutine is a bug in tracker: Main reports it as an
+// internal error with its value and a short stack, and exits 1, not 2 (a
+// usage error) as Go's own crash would. Panics on goroutines a command
+// starts must be recovered there and returned as errors. A fatal runtime
+// error (out of memory, a concurrent map write) cannot be recovered at all.
 func Main(ctx context.Context, args []string, env Env) int {
-	root := NewRoot(env)
+	root, g := newRoot(env)
+	return execute(ctx, root, g, args, env)
+}
+
+// execute is Main on a command tree tests can add to.
+func execute(ctx context.Context, root *cobra.Command, g *globals, args []string, env Env) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(env.ErrOut, "tracker: internal error: %v\nThis is a bug in tracker, not in your files or command; please report it with the command you ran and this stack:\n%s", r, panicStack())
+			code = exitError
+		}
+	}()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -119,7 +152,46 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.ErrOut, "Run 'tracker --help' for usage.")
 		return exitUsage
 	}
+	if errors.Is(err, tracker.ErrDamaged) {
+		db := g.dbPath()
+		if de := (*tracker.DamagedError)(nil); errors.As(err, &de) {
+			db = de.Path
+		}
+		fmt.Fprintf(env.ErrOut, "%s stopped: the store's file is damaged. Restore your latest 'tracker backup' copy over it, then check it:\n  cp BACKUP %s\n  tracker --db %s verify\n", cmd.CommandPath(), shellQuote(db), shellQuote(db))
+	}
 	return exitError
+}
+
+// panicStack is the panicking goroutine's stack from the frame that
+// panicked, at most 12 frames, for an internal error report. It must be
+// called from the deferred function that recovers.
+func panicStack() string {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+	var b strings.Builder
+	panicking, n := false, 0
+	for n < 12 {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			fmt.Fprintf(&b, "  %s\n      %s:%d\n", f.Function, f.File, f.Line)
+			n++
+		}
+		if !more {
+			break
+		}
+	}
+	return b.String()
+}
+
+// shellQuote quotes a path for a command line the user may paste.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+,:@%=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // exactArgs and friends are cobra's argument checks, marked as usage errors.

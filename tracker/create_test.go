@@ -1,0 +1,175 @@
+package tracker
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tracker-ml/tracker/migrations"
+)
+
+// createSteps are the steps create reports to createStep, in order.
+var createSteps = []string{"temporary file created", "bbolt pages written", "schema written", "synced", "linked"}
+
+// TestACrashWhileCreatingLeavesNoStoreOrAWholeOne starts itself as a child
+// process that creates a store and is killed (SIGKILL, nothing runs after
+// it) after each step of create; then the store must be absent or whole at
+// the latest schema, and the next writer must open or create it and remove
+// what the crash left behind.
+func TestACrashWhileCreatingLeavesNoStoreOrAWholeOne(t *testing.T) {
+	if step := os.Getenv("TRACKER_TEST_KILL_AFTER"); step != "" {
+		createStep = func(s string) {
+			if s == step {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+		if s, err := Open(os.Getenv("TRACKER_TEST_STORE"), Options{}); err == nil {
+			s.Close()
+		}
+		os.Exit(0)
+	}
+	for i, step := range createSteps {
+		t.Run("killed after "+step, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "tracker.db")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestACrashWhileCreatingLeavesNoStoreOrAWholeOne$")
+			cmd.Env = append(os.Environ(), "TRACKER_TEST_KILL_AFTER="+step, "TRACKER_TEST_STORE="+path)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() {
+				t.Fatalf("the child was not killed after %q: %v\n%s", step, err, out)
+			}
+
+			s, err := Open(path, Options{ReadOnly: true, LockTimeout: time.Second})
+			linked := i >= slices.Index(createSteps, "linked")
+			switch {
+			case errors.Is(err, ErrNoStore) && !linked:
+			case err != nil:
+				t.Fatalf("open after the crash: %v; want no store (before the link) or a whole one", err)
+			case !linked:
+				s.Close()
+				t.Fatalf("a store exists before it was linked")
+			default:
+				r, err := s.Verify()
+				if err != nil || len(r.Problems) > 0 || s.Schema() != migrations.Latest() {
+					t.Errorf("store after the crash: schema %d, problems %q, %v", s.Schema(), r.Problems, err)
+				}
+				s.Close()
+			}
+
+			w, err := Open(path, Options{LockTimeout: time.Second})
+			if err != nil {
+				t.Fatalf("writer after the crash: %v", err)
+			}
+			if w.Schema() != migrations.Latest() {
+				t.Errorf("writer after the crash: schema %d, want %d", w.Schema(), migrations.Latest())
+			}
+			w.Close()
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 1 || ents[0].Name() != "tracker.db" {
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				t.Errorf("directory after the next writer: %q, want only tracker.db", names)
+			}
+			requireMode(t, path, 0o600)
+		})
+	}
+}
+
+func requireMode(tb testing.TB, path string, want os.FileMode) {
+	tb.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != want {
+		tb.Errorf("%s has mode %v, want %v", path, got, want)
+	}
+}
+
+// TestCreateKeepsAStoreMadeMeanwhile has another store appear at the path
+// while this one is being built: create must open that one, not replace it.
+// It sets createStep, so it must not run in parallel.
+func TestCreateKeepsAStoreMadeMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	theirs := filepath.Join(dir, "theirs.db")
+	s, err := Open(theirs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.Bucket(bucketModels).CreateBucket([]byte("theirs"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, "tracker.db")
+	t.Cleanup(func() { createStep = func(string) {} })
+	createStep = func(step string) {
+		if step == "synced" {
+			if err := os.Link(theirs, path); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	w, err := Open(path, Options{LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if models, err := w.Models(); err != nil || !slices.Equal(models, []string{"theirs"}) {
+		t.Errorf("models %q, %v: want the store made meanwhile", models, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("%d entries in the directory, want the two stores only", len(ents))
+	}
+}
+
+func TestStoresAreCreatedWithMode0600(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tracker.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	requireMode(t, path, 0o600)
+}
+
+func TestTwoWritersCreatingOneStoreAtOnceBothOpenIt(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tracker.db")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			s, err := Open(path, Options{LockTimeout: 5 * time.Second})
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	s, err := Open(path, Options{ReadOnly: true, LockTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if r, err := s.Verify(); err != nil || len(r.Problems) > 0 {
+		t.Errorf("verify: %q, %v", r.Problems, err)
+	}
+}
