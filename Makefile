@@ -5,7 +5,7 @@ BIN     := bin/tracker
 DEB_BUILD := libhdf5-dev libopenblas-dev pkg-config gcc
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test check bench fuzz demo clean
+.PHONY: all deps build test check bench fuzz reliability demo clean
 
 all: build
 
@@ -45,6 +45,12 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzSeriesHead$$' -fuzztime=30s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRetrainCSV$$' -fuzztime=30s ./cmd/tracker/cli/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadShardFile$$' -fuzztime=30s ./cmd/tracker/cli/
+
+# reliability is the long crash and hostile-input run behind docs/RELIABILITY.md:
+# 15 SIGKILLs per writing command (the normal test run does 3) and the whole
+# hostile-input corpus, each with its exit code, time and peak memory.
+reliability: deps
+	TRACKER_CRASH_KILLS=15 $(GO) test -count=1 -v -run 'TestKilledCommandsLoseNothing|TestHostileInputsAreRefusedCleanly' ./cmd/tracker/
 
 demo: build
 	rm -rf demo

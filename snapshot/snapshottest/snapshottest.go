@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/tracker-ml/tracker/snapshot"
 )
@@ -94,4 +96,30 @@ func Planted(meta snapshot.Meta) (*snapshot.Snapshot, error) {
 			},
 		},
 	}, meta)
+}
+
+// PlantedCSV is rows of data for the Planted model as CSV text: a header
+// id,a,b,c,d,e,f,label, an id column from 1000, six standard-normal
+// features (exact float32 values) and a yes/no label that follows what the
+// planted net computes (3*b + d + 0.5*e + 0.25*f > 0). The draws are fixed,
+// so every test that uses it sees the same rows.
+func PlantedCSV(rows int) []byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	b.WriteString("id,a,b,c,d,e,f,label\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "%d", 1000+i)
+		var x [PlantedInputs]float64
+		for j := range x {
+			x[j] = float64(float32(rng.NormFloat64()))
+			fmt.Fprintf(&b, ",%s", strconv.FormatFloat(x[j], 'g', -1, 32))
+		}
+		z := 300*0.01*x[1] + x[3] + 0.5*x[4] + 0.25*x[5]
+		label := "no"
+		if z > 0 {
+			label = "yes"
+		}
+		fmt.Fprintf(&b, ",%s\n", label)
+	}
+	return []byte(b.String())
 }
