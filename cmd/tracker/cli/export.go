@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -168,7 +168,7 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 		}
 	}
 	if len(rows) == 0 && len(f.kinds) > 0 {
-		return nil, usagef("no %s experiment is recorded in these weeks", strings.Join(f.kinds, " or "))
+		return nil, usagef("no experiment %s is recorded in these weeks", quote.List(f.kinds))
 	}
 	return rows, nil
 }
@@ -182,7 +182,7 @@ func writeWide(w io.Writer, rows []exportRow, f *exportFlags) error {
 	}
 	if len(series) != 1 {
 		list := slices.Sorted(maps.Keys(series))
-		return usagef("--wide pivots one experiment, and these weeks hold %d (%s): choose one with --experiment KIND or --experiment PARAMS_HASH", len(series), strings.Join(list, ", "))
+		return usagef("--wide pivots one experiment, and these weeks hold %d (%s): choose one with --experiment KIND or --experiment PARAMS_HASH", len(series), quote.List(list))
 	}
 	var weeks []string
 	type key struct {

@@ -3,12 +3,14 @@ package cli
 import (
 	"encoding/csv"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -70,7 +72,7 @@ func runFeatures(g *globals, model, formatFlag string) error {
 		return err
 	}
 	if names == nil {
-		fmt.Fprintf(g.env.ErrOut, "model %q has no feature names yet: run an experiment with a --data file that has a header, or tracker features set FILE\n", model)
+		fmt.Fprintf(g.env.ErrOut, "model %s has no feature names yet: run an experiment with a --data file that has a header, or tracker features set FILE\n", quote.Short(model))
 	}
 	rows := make([]featureRow, latest.Inputs)
 	t := table{header: []string{"index", "name"}}
@@ -101,18 +103,26 @@ func runFeaturesSet(g *globals, model, path string) error {
 	if err := store.SetFeatures(model, names); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(g.env.Out, "model %q: %d feature names set\n", model, len(names))
+	fmt.Fprintf(g.env.Out, "model %s: %d feature names set\n", quote.Short(model), len(names))
 	return nil
 }
 
+// maxFeatureNamesFile is the largest feature-names file read: a million
+// names of 60 characters fit, and a wrong path (a dataset, /dev/zero) is
+// refused instead of read into memory.
+const maxFeatureNamesFile = 64 << 20
+
 // readFeatureNames reads one name per line, or a CSV header: a first line
-// with commas or semicolons is a header, and only it is read.
+// with commas or semicolons is a header, and only it is read. Names must
+// be UTF-8: the store keeps them as JSON, which would turn other bytes
+// into U+FFFD.
 func readFeatureNames(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxFeatureNamesFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read feature names: %w", err)
 	}
-	text := strings.ReplaceAll(string(b), "\r\n", "\n")
+	text := strings.TrimPrefix(string(b), "\ufeff")
+	text = strings.ReplaceAll(text, "\r\n", "\n")
 	first, _, _ := strings.Cut(text, "\n")
 	if strings.ContainsAny(first, ",;") {
 		r := csv.NewReader(strings.NewReader(first))
@@ -128,14 +138,22 @@ func readFeatureNames(path string) ([]string, error) {
 		}
 		names := make([]string, len(header))
 		for i, h := range header {
+			if !utf8.ValidString(h) {
+				return nil, fmt.Errorf("%s: line 1, column %d is %s, which is not UTF-8 text: save the file as UTF-8", path, i, quote.Short(h))
+			}
 			names[i] = strings.TrimSpace(h)
 		}
 		return names, nil
 	}
 	var names []string
+	n := 0
 	for line := range strings.SplitSeq(text, "\n") {
-		if n := strings.TrimSpace(line); n != "" {
-			names = append(names, n)
+		n++
+		if !utf8.ValidString(line) {
+			return nil, fmt.Errorf("%s: line %d is %s, which is not UTF-8 text: save the file as UTF-8", path, n, quote.Short(line))
+		}
+		if name := strings.TrimSpace(line); name != "" {
+			names = append(names, name)
 		}
 	}
 	return names, nil
@@ -168,7 +186,7 @@ func featureIndex(spec string, names []string, inputs int) (int, error) {
 		}
 	}
 	if names == nil {
-		return 0, usagef("feature %q: this series has no feature names; use a 0-based index, or set names with tracker features set FILE", spec)
+		return 0, usagef("feature %s: this series has no feature names; use a 0-based index, or set names with tracker features set FILE", quote.Short(spec))
 	}
-	return 0, usagef("feature %q: no feature has that name (tracker features lists them)", spec)
+	return 0, usagef("feature %s: no feature has that name (tracker features lists them)", quote.Short(spec))
 }

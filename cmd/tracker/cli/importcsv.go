@@ -5,10 +5,10 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -69,9 +71,12 @@ func importDropRetrainCSV(g *globals, f *csvDropFlags, path string, flagBaseline
 	if !slices.Contains(experiments.Metrics, f.metric) {
 		return usagef("--metric %q: choose one of %s", f.metric, strings.Join(experiments.Metrics, ", "))
 	}
-	raw, err := os.ReadFile(path)
+	if flagBaseline && !finiteMetric(f.baseline) {
+		return usagef("--baseline %v: give a finite metric within ±1.7e38", f.baseline)
+	}
+	raw, err := safefile.ReadFile(path, maxRetrainCSV)
 	if err != nil {
-		return err
+		return fmt.Errorf("read retrain results: %w", err)
 	}
 	store, err := g.open(false)
 	if err != nil {
@@ -131,6 +136,17 @@ func importDropRetrainCSV(g *globals, f *csvDropFlags, path string, flagBaseline
 	return printRuns(g, format, experiments.KindDropRetrain, []*weekJob{job}, names)
 }
 
+// maxRetrainCSV is the largest retrain-results file read: a row per
+// feature and seed is a few dozen bytes, so 64 MiB is a million rows.
+const maxRetrainCSV = 64 << 20
+
+// maxMetric bounds a metric read from outside: the values tracker stores
+// are differences of two metrics, printed as float32, so each metric must
+// be at most half float32's range for every difference to stay finite.
+const maxMetric = math.MaxFloat32 / 2 // ±1.7e38 in messages
+
+func finiteMetric(v float64) bool { return v >= -maxMetric && v <= maxMetric } // false for NaN
+
 // parseRetrainCSV reads the rows, naming the line of any bad one.
 func parseRetrainCSV(path string, raw []byte, names []string, inputs int) ([]csvRetrain, error) {
 	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), "\ufeff")))
@@ -161,7 +177,7 @@ func parseRetrainCSV(path string, raw []byte, names []string, inputs int) ([]csv
 	mc, okM := col["metric"]
 	sc, okS := col["seed"]
 	if !okF || !okM {
-		return nil, fmt.Errorf("%s: the header is %v; it needs the columns feature and metric (and optionally seed)", path, records[0])
+		return nil, fmt.Errorf("%s: the header is %s; it needs the columns feature and metric (and optionally seed)", path, quote.List(records[0]))
 	}
 	var rows []csvRetrain
 	for n, rec := range records[1:] {
@@ -176,15 +192,24 @@ func parseRetrainCSV(path string, raw []byte, names []string, inputs int) ([]csv
 		} else {
 			i, err := featureIndex(spec, names, inputs)
 			if err != nil {
+				// A bad line is the file's fault, not the command line's.
+				var ue usageError
+				if errors.As(err, &ue) {
+					err = ue.err
+				}
 				return nil, fmt.Errorf("%s line %d: %w", path, line, err)
 			}
 			c.feature = i
 		}
-		metric, err := strconv.ParseFloat(strings.TrimSpace(rec[mc]), 64)
-		c.metric = metric
-		if err != nil || math.IsNaN(c.metric) || math.IsInf(c.metric, 0) {
-			return nil, fmt.Errorf("%s line %d: metric %q is not a number", path, line, rec[mc])
+		cell := strings.TrimSpace(rec[mc])
+		metric, err := strconv.ParseFloat(cell, 64)
+		switch {
+		case err != nil && !strings.EqualFold(strings.TrimLeft(cell, "+-"), "nan"):
+			return nil, fmt.Errorf("%s line %d: metric %s is not a number", path, line, quote.Short(cell))
+		case err != nil || !finiteMetric(metric): // NaN, Inf, 1e400, or "-nan"
+			return nil, fmt.Errorf("%s line %d: metric %s is not a finite number within ±1.7e38: fix the row or remove it", path, line, quote.Short(cell))
 		}
+		c.metric = metric
 		if okS {
 			c.seed = strings.TrimSpace(rec[sc])
 		}
@@ -239,7 +264,7 @@ func csvTasks(path string, rows []csvRetrain, f *csvDropFlags, flagBaseline bool
 	for _, f := range opts.Features {
 		for _, seed := range seeds {
 			if _, ok := seen[[2]string{strconv.Itoa(f), seed}]; !ok {
-				return nil, opts, fmt.Errorf("%s has no row for feature %d with seed %s: every feature needs a row per seed", path, f, seed)
+				return nil, opts, fmt.Errorf("%s has no row for feature %d with seed %s: every feature needs a row per seed", path, f, seedText(seed))
 			}
 		}
 	}
@@ -258,13 +283,22 @@ func csvTasks(path string, rows []csvRetrain, f *csvDropFlags, flagBaseline bool
 	return out, opts, nil
 }
 
+// seedText is a seed cell for a message: a number as it is, other text
+// quoted and cut.
+func seedText(s string) string {
+	if plainNumber(s) && len(s) <= 20 {
+		return s
+	}
+	return quote.Short(s)
+}
+
 func describeCSVRow(c *csvRetrain) string {
 	what := "the baseline"
 	if c.feature != experiments.Baseline {
 		what = fmt.Sprintf("feature %d", c.feature)
 	}
 	if c.seed != "" {
-		what += " with seed " + c.seed
+		what += " with seed " + seedText(c.seed)
 	}
 	return what
 }

@@ -67,7 +67,7 @@ func runList(g *globals, opts *listOptions) error {
 	}
 	t := table{header: []string{"model", "week", "version", "hash", "keras_version", "inputs", "outputs", "layers", "params", "experiments"}}
 	for _, r := range rows {
-		t.add(userText(r.Model), r.Week, r.Version, r.Hash, r.KerasVersion, r.Inputs, r.Outputs, r.Layers, r.Params, r.Experiments)
+		t.add(userText(r.Model), r.Week, r.Version, r.Hash, userText(r.KerasVersion), r.Inputs, r.Outputs, r.Layers, r.Params, r.Experiments)
 	}
 	return t.write(g.env.Out, format)
 }

@@ -40,27 +40,34 @@ type table struct {
 	user   [][]bool // which cells hold userText
 }
 
-// userText marks a cell whose text comes from a user (a feature or model
-// name), which CSV output keeps a spreadsheet from running as a formula.
+// userText marks a cell whose text comes from a user (a feature, model,
+// class or label name, an id), which CSV output keeps a spreadsheet from
+// running as a formula even when it looks like a number: a feature named
+// "+4" or "-2" must stay that name, not become a number.
 type userText string
+
+// cellText is a cell's text and whether it is userText. The common cases
+// go without fmt: a long query fills thousands.
+func cellText(c any) (string, bool) {
+	switch v := c.(type) {
+	case string:
+		return v, false
+	case userText:
+		return string(v), true
+	case int:
+		return strconv.Itoa(v), false
+	case uint64:
+		return strconv.FormatUint(v, 10), false
+	default:
+		return fmt.Sprint(c), false
+	}
+}
 
 func (t *table) add(cells ...any) {
 	row := make([]string, len(cells))
 	user := make([]bool, len(cells))
 	for i, c := range cells {
-		// The common cases without fmt: a long query fills thousands.
-		switch v := c.(type) {
-		case string:
-			row[i] = v
-		case userText:
-			row[i], user[i] = string(v), true
-		case int:
-			row[i] = strconv.Itoa(v)
-		case uint64:
-			row[i] = strconv.FormatUint(v, 10)
-		default:
-			row[i] = fmt.Sprint(c)
-		}
+		row[i], user[i] = cellText(c)
 	}
 	t.rows = append(t.rows, row)
 	t.user = append(t.user, user)
@@ -68,23 +75,16 @@ func (t *table) add(cells ...any) {
 
 func (t *table) write(w io.Writer, format string) error {
 	if format == formatCSV {
-		cw := csv.NewWriter(w)
-		if err := cw.Write(t.header); err != nil {
+		out := newCSVOut(w)
+		if err := out.header(t.header); err != nil {
 			return err
 		}
 		for r, row := range t.rows {
-			safe := slices.Clone(row)
-			for i := range safe {
-				if t.user[r][i] {
-					safe[i] = spreadsheetSafe(safe[i])
-				}
-			}
-			if err := cw.Write(safe); err != nil {
+			if err := out.write(row, t.user[r]); err != nil {
 				return err
 			}
 		}
-		cw.Flush()
-		return cw.Error()
+		return out.flush()
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.header, "\t")))
@@ -92,6 +92,94 @@ func (t *table) write(w io.Writer, format string) error {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
+}
+
+// csvOut is the one way the CLI writes CSV (a test checks that no other
+// file calls csv.NewWriter), so that every file a user opens in a
+// spreadsheet is formula-safe, as the README promises:
+//   - userText cells are always neutralised;
+//   - other text cells are our own words (weeks, kinds, hashes) or numbers
+//     we formatted: a plain decimal number is written as it is, so "-0.5"
+//     and "+3" stay numbers, and anything else is neutralised in case it
+//     carries outside text after all (a Keras version, imported kinds);
+//   - header cells are neutralised too: a series label carries parameters.
+type csvOut struct {
+	cw   *csv.Writer
+	cell []string
+}
+
+func newCSVOut(w io.Writer) *csvOut { return &csvOut{cw: csv.NewWriter(w)} }
+
+func (o *csvOut) header(names []string) error {
+	o.cell = o.cell[:0]
+	for _, n := range names {
+		o.cell = append(o.cell, spreadsheetSafe(n))
+	}
+	return o.cw.Write(o.cell)
+}
+
+// write writes one row; user says which cells are userText (nil: none).
+func (o *csvOut) write(row []string, user []bool) error {
+	o.cell = o.cell[:0]
+	for i, c := range row {
+		if (user != nil && user[i]) || !plainNumber(c) {
+			c = spreadsheetSafe(c)
+		}
+		o.cell = append(o.cell, c)
+	}
+	return o.cw.Write(o.cell)
+}
+
+// add writes one row of cells typed as for table.add.
+func (o *csvOut) add(cells ...any) error {
+	row := make([]string, len(cells))
+	user := make([]bool, len(cells))
+	for i, c := range cells {
+		row[i], user[i] = cellText(c)
+	}
+	return o.write(row, user)
+}
+
+func (o *csvOut) flush() error {
+	o.cw.Flush()
+	return o.cw.Error()
+}
+
+// plainNumber reports whether s is a decimal number as strconv formats
+// one: an optional sign, digits with an optional point, an optional
+// exponent. Spreadsheets read these as numbers; words like "Inf" and
+// "0x1p3" are not among them.
+func plainNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			exp++
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"strconv"
 
@@ -84,7 +83,7 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 	if format == formatJSON {
 		return writeJSON(g.env.Out, rows)
 	}
-	cw := csv.NewWriter(g.env.Out)
+	out := newCSVOut(g.env.Out)
 	header := []string{"row"}
 	for j := range outs {
 		header = append(header, "p"+strconv.Itoa(j))
@@ -93,25 +92,26 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 	if data.Labels != nil {
 		header = append(header, "label")
 	}
-	if err := cw.Write(header); err != nil {
+	if err := out.header(header); err != nil {
 		return err
 	}
+	cells := make([]any, 0, len(header))
 	for _, r := range rows {
-		rec := []string{strconv.Itoa(r.Row)}
+		cells = append(cells[:0], r.Row)
 		for _, p := range r.Probs {
 			// Nine significant digits print every float32 exactly.
-			rec = append(rec, strconv.FormatFloat(float64(p), 'g', 9, 32))
+			cells = append(cells, strconv.FormatFloat(float64(p), 'g', 9, 32))
 		}
-		rec = append(rec, strconv.Itoa(r.Class))
+		cells = append(cells, r.Class)
 		if r.Label != nil {
-			rec = append(rec, *r.Label)
+			// A label is the user's text: "=1+1" must not run as a formula.
+			cells = append(cells, userText(*r.Label))
 		}
-		if err := cw.Write(rec); err != nil {
+		if err := out.add(cells...); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := out.flush(); err != nil {
 		return fmt.Errorf("write predictions: %w", err)
 	}
 	return nil

@@ -244,7 +244,7 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) erro
 	if err := opts.validate(); err != nil {
 		return err
 	}
-	data, err := dataset.Read(opts.data.path, dataset.Options{Label: opts.data.label, Drop: opts.data.drop, Classes: opts.data.classes})
+	data, err := opts.data.read(opts.data.path)
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func TestRunBadDataStoresNothing(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"id column left in", []string{"--data", data, "--label", "label"}, []string{"7 feature columns", "6 inputs", "columns id, a, b", "--label", "--drop"}},
+		{"id column left in", []string{"--data", data, "--label", "label"}, []string{"7 feature columns", "6 inputs", `columns "id", "a", "b"`, "--label", "--drop"}},
 		{"a word in a number column", []string{"--data", bad}, []string{"bad.csv", "row 2 (line 3)", `"c" (index 2)`, `"x"`}},
 		{"a missing file", []string{"--data", filepath.Join(tmp, "none.csv")}, []string{"none.csv", "no such file"}},
 	} {

@@ -8,8 +8,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -41,15 +45,16 @@ func lineFor(job *weekJob, r experiments.Retrain) shardLine {
 
 // sameRun says how two lines' runs differ, or "" when they are one run.
 func sameRun(a, b *shardLine) string {
+	// Every field may come from a damaged file: quote and cut them all.
 	switch {
 	case a.Model != b.Model:
-		return fmt.Sprintf("model %q, not %q", b.Model, a.Model)
+		return fmt.Sprintf("model %s, not %s", quote.Short(b.Model), quote.Short(a.Model))
 	case a.Week != b.Week || a.Hash != b.Hash:
-		return fmt.Sprintf("week %s (version %.12s), not week %s (version %.12s)", b.Week, b.Hash, a.Week, a.Hash)
+		return fmt.Sprintf("week %s (version %.12q), not week %s (version %.12q)", quote.Short(b.Week), b.Hash, quote.Short(a.Week), a.Hash)
 	case a.Kind != b.Kind || !maps.Equal(a.Params, b.Params):
-		return fmt.Sprintf("parameters %v, not %v", b.Params, a.Params)
+		return fmt.Sprintf("%s parameters %s, not %s %s", quote.Short(b.Kind), quote.Short(fmt.Sprint(b.Params)), quote.Short(a.Kind), quote.Short(fmt.Sprint(a.Params)))
 	case a.DataSHA256 != b.DataSHA256 || a.DataRows != b.DataRows:
-		return fmt.Sprintf("data sha256:%.12s (%d rows), not sha256:%.12s (%d rows)", b.DataSHA256, b.DataRows, a.DataSHA256, a.DataRows)
+		return fmt.Sprintf("data sha256:%.12q (%d rows), not sha256:%.12q (%d rows)", b.DataSHA256, b.DataRows, a.DataSHA256, a.DataRows)
 	case a.Seed != b.Seed:
 		return fmt.Sprintf("seed %d, not %d", b.Seed, a.Seed)
 	}
@@ -62,13 +67,20 @@ type placedLine struct {
 	where string // file:line
 }
 
+// maxShardFile is the largest results file read: a line per training is
+// under a kilobyte plus its loss curves, so 256 MiB holds far more
+// trainings than a run of thousands of features and seeds has.
+const maxShardFile = 256 << 20
+
 // readShardFile reads every line of a --out file. A last line cut short
 // (the process died while writing it) is ignored; any other bad line is
-// an error naming it.
+// an error naming it. Text must be UTF-8 (JSON decoding would store
+// other bytes as U+FFFD) and metrics finite within maxMetric, so nothing
+// a JSON output cannot print reaches the store.
 func readShardFile(path string) ([]placedLine, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxShardFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read results: %w", err)
 	}
 	var out []placedLine
 	for n, line := range bytes.SplitAfter(b, []byte("\n")) {
@@ -78,14 +90,22 @@ func readShardFile(path string) ([]placedLine, error) {
 		}
 		torn := !bytes.HasSuffix(line, []byte("\n"))
 		var l shardLine
-		if err := json.Unmarshal(line, &l); err != nil {
+		err := json.Unmarshal(line, &l)
+		if err == nil && !utf8.Valid(line) {
+			err = errors.New("the line is not UTF-8 text")
+		}
+		if err != nil {
 			if torn {
 				break
 			}
-			return nil, fmt.Errorf("%s: not a drop-retrain result line: %v", where, err)
+			// A JSON error can repeat a megabyte-long number.
+			return nil, fmt.Errorf("%s: not a drop-retrain result line: %s", where, quote.Cut(err.Error(), quote.MaxRunes))
 		}
 		if l.Format != shardFormat {
-			return nil, fmt.Errorf("%s: format %q, want %q (a file written by tracker run drop-retrain --out)", where, l.Format, shardFormat)
+			return nil, fmt.Errorf("%s: format %s, want %q (a file written by tracker run drop-retrain --out)", where, quote.Short(l.Format), shardFormat)
+		}
+		if !finiteMetric(l.Retrain.Metric) {
+			return nil, fmt.Errorf("%s: metric %v is not within ±1.7e38: the file is damaged or was edited", where, l.Retrain.Metric)
 		}
 		out = append(out, placedLine{l, where})
 	}
@@ -131,9 +151,18 @@ func newDropSink(g *globals, f *dropFlags, run *dropRun) (*dropSink, error) {
 	if f.out == "" {
 		return s, nil
 	}
-	file, err := os.OpenFile(f.out, os.O_RDWR|os.O_CREATE, 0o644)
+	// Without blocking, and only a regular file: a named pipe or a link to
+	// /dev/zero would hang the read below or fill memory.
+	file, err := os.OpenFile(f.out, os.O_RDWR|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return nil, err
+	}
+	if info, err := file.Stat(); err != nil || !info.Mode().IsRegular() {
+		file.Close()
+		if err == nil {
+			err = safefile.Check(f.out)
+		}
+		return nil, fmt.Errorf("results file: %w", err)
 	}
 	// Cut a last line the previous run did not finish writing, so the
 	// next line starts clean.
@@ -203,7 +232,7 @@ func findVersion(store *tracker.Store, model, week, hash string) (tracker.Versio
 		inWeek = append(inWeek, v.Hash[:12])
 	}
 	if inWeek == nil {
-		return tracker.VersionInfo{}, fmt.Errorf("model %q has no version for week %s: ingest it first", model, week)
+		return tracker.VersionInfo{}, fmt.Errorf("model %s has no version for week %s: ingest it first", quote.Short(model), quote.Short(week))
 	}
-	return tracker.VersionInfo{}, fmt.Errorf("the results were computed on version %.12s of week %s, but model %q's versions of that week are %v", hash, week, model, inWeek)
+	return tracker.VersionInfo{}, fmt.Errorf("the results were computed on version %.12q of week %s, but model %s's versions of that week are %s", hash, week, quote.Short(model), quote.List(inWeek))
 }

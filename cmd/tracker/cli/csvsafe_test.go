@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"encoding/csv"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracker-ml/tracker/snapshot"
+	"github.com/tracker-ml/tracker/snapshot/keras"
+	"github.com/tracker-ml/tracker/snapshot/snapshottest"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+// formulaFeatures are the planted model's six feature names: each begins with
+// a character a spreadsheet reads as the start of a formula or a number.
+var formulaFeatures = []string{`=HYPERLINK("x")`, "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"}
+
+// formulaLabels replace the planted data's yes and no.
+var formulaLabels = map[string]string{"yes": "=1+1", "no": "-2"}
+
+// dangerous reports whether a spreadsheet would run or convert a cell.
+func dangerous(cell string) bool {
+	return cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0]))
+}
+
+// csvSafeStore ingests the planted model (its Keras version is hostile
+// text too), names its features with formulaFeatures, and writes the planted
+// data with hostile labels.
+func csvSafeStore(t *testing.T) (db, data string) {
+	t.Helper()
+	tmp := t.TempDir()
+	db = filepath.Join(tmp, "tracker.db")
+	snap, err := snapshottest.Planted(snapshot.Meta{KerasVersion: "=2+2", Backend: "tensorflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mdir := filepath.Join(tmp, "Model", "20190114")
+	if _, _, err := keras.Export(snap, mdir, "planted"); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, db, "ingest", filepath.Join(mdir, "planted"))
+	s, err := tracker.Open(db, tracker.Options{Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFeatures(tracker.DefaultModel, formulaFeatures); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(snapshottest.PlantedCSV(300))), "\n")
+	lines[0] = "id,a,b,c,d,e,f,label" // the store's names stay; the data's are plain
+	for i := 1; i < len(lines); i++ {
+		cut := strings.LastIndexByte(lines[i], ',')
+		lines[i] = lines[i][:cut+1] + formulaLabels[lines[i][cut+1:]]
+	}
+	data = writeFile(t, filepath.Join(tmp, "hostile.csv"), strings.Join(lines, "\n")+"\n")
+	return db, data
+}
+
+// TestEveryCSVNeutralisesUserTextAndKeepsNumbers runs each command that
+// writes CSV on a store whose names, labels and Keras version would run as
+// formulas: every cell of user text must come out with a leading
+// apostrophe, and every number we formatted must stay a bare number.
+func TestEveryCSVNeutralisesUserTextAndKeepsNumbers(t *testing.T) {
+	db, data := csvSafeStore(t)
+	tmp := t.TempDir()
+	retrains := writeFile(t, filepath.Join(tmp, "retrains.csv"), "feature,metric\nbaseline,0.9\n0,0.8\n1,0.95\n2,0.9\n3,0.7\n4,0.85\n5,0.91\n")
+	// Commands that record come first: the later ones read their records.
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		user    []string // columns of user text
+		numbers []string // columns of numbers; others are our own words
+		want    []string // neutralised cells that must appear
+	}{
+		{"run perturb", []string{"run", "perturb", "--data", data, "--drop", "id", "--label", "label", "--format", "csv"},
+			[]string{"name"}, []string{"index", "value", "spread", "rank", "flip_rate"}, quoted(formulaFeatures)},
+		{"import drop-retrain", []string{"import", "drop-retrain", retrains, "--format", "csv"},
+			[]string{"name"}, []string{"index", "value", "spread", "rank"}, quoted(formulaFeatures)},
+		{"predict", []string{"predict", "--data", data, "--drop", "id", "--label", "label", "--format", "csv"},
+			[]string{"label"}, []string{"row", "p0", "predicted"}, []string{"'=1+1", "'-2"}},
+		{"features", []string{"features", "--format", "csv"},
+			[]string{"name"}, []string{"index"}, quoted(formulaFeatures)},
+		{"list", []string{"list", "--format", "csv"},
+			[]string{"model", "keras_version"}, []string{"version", "inputs", "outputs", "layers", "params", "experiments"}, []string{"'=2+2"}},
+		{"query feature", []string{"query", "feature", "1", "--format", "csv"},
+			nil, []string{"version", "perturb value", "perturb rank", "perturb change", "drop-retrain value", "drop-retrain rank", "drop-retrain change"}, nil},
+		{"query week", []string{"query", "week", "--experiment", "drop-retrain", "--format", "csv"},
+			[]string{"name"}, []string{"rank", "index", "value", "spread", "previous_rank", "rank_change"}, quoted(formulaFeatures)},
+		{"export long", []string{"export"},
+			[]string{"model", "feature_name"}, []string{"version", "feature_index", "value", "spread", "rank"}, quoted(formulaFeatures)},
+		{"export wide", []string{"export", "--wide", "--experiment", "drop-retrain"},
+			[]string{"model", "feature_name"}, []string{"feature_index", "2019-01-14"}, quoted(formulaFeatures)},
+	} {
+		t.Run(tc.name+" neutralises user text and keeps numbers bare", func(t *testing.T) {
+			r := tr(t, db, tc.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.err)
+			}
+			rows, err := csv.NewReader(strings.NewReader(r.out)).ReadAll()
+			if err != nil {
+				t.Fatalf("%v:\n%s", err, r.out)
+			}
+			header := rows[0]
+			for _, h := range header {
+				if dangerous(h) {
+					t.Errorf("header cell %q is not neutralised", h)
+				}
+			}
+			for _, c := range slices.Concat(tc.user, tc.numbers) {
+				if !slices.Contains(header, c) {
+					t.Errorf("no column %q in %q", c, header)
+				}
+			}
+			var cells []string
+			for _, row := range rows[1:] {
+				for j, cell := range row {
+					col := header[j]
+					switch {
+					case slices.Contains(tc.user, col):
+						cells = append(cells, cell)
+						if dangerous(cell) {
+							t.Errorf("column %s: user text %q is not neutralised", col, cell)
+						}
+					case slices.Contains(tc.numbers, col):
+						if _, err := strconv.ParseFloat(cell, 64); cell != "" && (err != nil || !plainNumber(cell)) {
+							t.Errorf("column %s: %q is not a bare number", col, cell)
+						}
+					case dangerous(cell) || strings.HasPrefix(cell, "'"):
+						t.Errorf("column %s: our own text %q looks like a formula or was quoted", col, cell)
+					}
+				}
+			}
+			for _, w := range tc.want {
+				if !slices.Contains(cells, w) {
+					t.Errorf("no cell %q among %q", w, cells)
+				}
+			}
+		})
+	}
+}
+
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "'" + n
+	}
+	return out
+}
+
+func TestCSVCellsAreNeutralisedByKind(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cell any
+		want string
+	}{
+		{"user text that starts a formula gets an apostrophe", userText("=1+1"), "'=1+1"},
+		{"user text that looks like a signed number gets one too", userText("-2"), "'-2"},
+		{"user text that starts with a tab gets one", userText("\tx"), "'\tx"},
+		{"plain user text is left alone", userText("age"), "age"},
+		{"a negative number we formatted stays a number", "-0.5", "-0.5"},
+		{"a signed change we formatted stays a number", "+3", "+3"},
+		{"an exponent stays a number", "-1.5e-07", "-1.5e-07"},
+		{"an int stays a number", -4, "-4"},
+		{"our own text that is not a number is neutralised", "=cmd", "'=cmd"},
+		{"our own -Inf is neutralised", "-Inf", "'-Inf"},
+		{"a hex float is not a number here", "-0x1p3", "'-0x1p3"},
+		{"a week is left alone", "2019-01-14", "2019-01-14"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			out := newCSVOut(&b)
+			if err := out.add(tc.cell); err != nil {
+				t.Fatal(err)
+			}
+			if err := out.flush(); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rows[0][0]; got != tc.want {
+				t.Errorf("%q came out as %q, want %q", tc.cell, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOnlyOutputGoWritesCSV keeps every CSV writer on the neutralising
+// path: a csv.NewWriter anywhere else in the package would bypass it.
+func TestOnlyOutputGoWritesCSV(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "output.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "NewWriter" {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "csv" {
+					t.Errorf("%s: csv.NewWriter bypasses the formula-safe writer: use newCSVOut or table", fset.Position(sel.Pos()))
+				}
+			}
+			return true
+		})
+	}
+}
+
+func TestPredictCSVKeepsTheGoldenShapeForPlainLabels(t *testing.T) {
+	tmp := t.TempDir()
+	db := filepath.Join(tmp, "tracker.db")
+	prefix, data := plantedFiles(t, tmp)
+	mustRun(t, db, "ingest", prefix)
+	out := mustRun(t, db, "predict", "--data", data, "--drop", "id", "--label", "label")
+	lines := strings.Split(out, "\n")
+	if lines[0] != "row,p0,predicted,label" || !regexp.MustCompile(`^1,[0-9.e-]+,[01],(yes|no)$`).MatchString(lines[1]) {
+		t.Errorf("predict CSV starts %q", lines[:2])
+	}
+}
