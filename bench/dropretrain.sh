@@ -4,12 +4,16 @@
 # stopping), batch 256, on ROWS rows with a 20% validation split; once with
 # --init snapshot (fine-tune the stored weights) and once with --init
 # scratch. Whole `tracker run drop-retrain` process, wall time.
+# First a memory figure: peak RSS of drop-retrains of 5 and of 20
+# trainings (baseline included, one epoch each, one worker) and their
+# ratio, which must stay within 1.25 (issue 10, item 6).
 # Run from the repo root: bash bench/dropretrain.sh
 # Knobs: ROWS (50000), WORKERS (trainings at once, 2), EPOCHS (5),
-# INITS ("snapshot scratch"), PY (python with numpy, /usr/bin/python3).
+# INITS ("snapshot scratch"; "" for the memory figure only), MEMORY (1; 0
+# skips the figure), PY (python with numpy, /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROWS=${ROWS:-50000} WORKERS=${WORKERS:-2} EPOCHS=${EPOCHS:-5} INITS=${INITS:-snapshot scratch} PY=${PY:-/usr/bin/python3}
+ROWS=${ROWS:-50000} WORKERS=${WORKERS:-2} EPOCHS=${EPOCHS:-5} INITS=${INITS-snapshot scratch} MEMORY=${MEMORY:-1} PY=${PY:-/usr/bin/python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tracker-drop-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -29,6 +33,23 @@ header = ",".join([f"f{i}" for i in range(82)] + ["label"])
 np.savetxt(path, np.column_stack([x, y]), delimiter=",", header=header, comments="", fmt=["%.7g"] * 82 + ["%d"])
 PY
 echo "data: $ROWS rows x 82 features, $(du -h "$work/data.csv" | cut -f1)"
+
+# peak_mb N: peak RSS in MB of a drop-retrain of N trainings (N-1 features).
+peak_mb() {
+	cp "$work/base.db" "$work/mem.db"
+	/usr/bin/time -f %M -o "$work/rss" bin/tracker --db "$work/mem.db" run drop-retrain --data "$work/data.csv" --label label \
+		--features "$(seq -s, 0 $(($1 - 2)))" --epochs 1 --seeds 1 --patience 0 --batch 256 --init scratch --workers 1 --format csv \
+		>/dev/null 2>"$work/mem.err" || { cat "$work/mem.err" >&2; exit 1; }
+	echo $(($(tail -1 "$work/rss") / 1024))
+}
+if [ "$MEMORY" = 1 ]; then
+	if [ -x /usr/bin/time ]; then
+		five=$(peak_mb 5) twenty=$(peak_mb 20)
+		echo "drop-retrain memory: peak RSS $five MB for 5 trainings, $twenty MB for 20: $(awk -v a="$five" -v b="$twenty" 'BEGIN {printf "%.2f", b / a}')x (at most 1.25)"
+	else
+		echo "drop-retrain memory: skipped, it needs GNU time at /usr/bin/time (apt-get install time)"
+	fi
+fi
 
 for init in $INITS; do
 	cp "$work/base.db" "$work/$init.db"

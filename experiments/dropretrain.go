@@ -181,8 +181,9 @@ func RetrainOne(ctx context.Context, snap *snapshot.Snapshot, data *DropRetrainD
 		if arch, err = snap.DropInput(task.Feature); err != nil {
 			return Retrain{}, err
 		}
-		train = withoutColumn(train, data.Cols, task.Feature)
-		val = withoutColumn(val, data.Cols, task.Feature)
+		// Views, not copies: see nn.Labeled.DropColumn.
+		train = train.DropColumn(task.Feature)
+		val = val.DropColumn(task.Feature)
 	}
 	outs := snap.Outputs()
 	score, err := metric(opts.Metric, outs)
@@ -217,17 +218,6 @@ func RetrainOne(ctx context.Context, snap *snapshot.Snapshot, data *DropRetrainD
 // taskSeed derives seed index s's training seed from the run's seed.
 func taskSeed(seed uint64, s int) uint64 {
 	return seed ^ (uint64(s)+1)*0x9e3779b97f4a7c15
-}
-
-// withoutColumn copies d without feature column f.
-func withoutColumn(d nn.Labeled, cols, f int) nn.Labeled {
-	x := make([]float32, 0, d.Rows*(cols-1))
-	for r := range d.Rows {
-		row := d.X[r*cols : (r+1)*cols]
-		x = append(x, row[:f]...)
-		x = append(x, row[f+1:]...)
-	}
-	return nn.Labeled{X: x, Labels: d.Labels, Rows: d.Rows}
 }
 
 // DropRetrainDetail is what a drop-retrain record keeps besides its

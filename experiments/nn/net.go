@@ -83,8 +83,7 @@ func New(s *snapshot.Snapshot) (*Net, error) {
 	return n, nil
 }
 
-// batchNorm folds inference-time normalisation into one scale and shift:
-// y = gamma*(x-mean)/sqrt(var+eps) + beta.
+// batchNorm folds inference-time normalisation into one scale and shift.
 func batchNorm(l snapshot.Layer, width, index int) op {
 	get := func(name string) []float32 {
 		for _, t := range l.Weights {
@@ -94,11 +93,18 @@ func batchNorm(l snapshot.Layer, width, index int) op {
 		}
 		return nil
 	}
-	gamma, beta := get("gamma"), get("beta")
-	mean, variance := get("moving_mean"), get("moving_variance")
 	o := op{kind: opAffine, in: width, out: width, scale: make([]float32, width), shift: make([]float32, width), layer: index}
-	for j := range width {
-		s := 1 / math.Sqrt(float64(variance[j])+l.Epsilon)
+	foldBatchNorm(o.scale, o.shift, get("gamma"), get("beta"), get("moving_mean"), get("moving_variance"), l.Epsilon)
+	return o
+}
+
+// foldBatchNorm sets scale and shift so that x*scale + shift is
+// gamma*(x-mean)/sqrt(variance+eps) + beta; a nil gamma or beta is absent
+// (a layer without scale or center). Training refolds its own layers with
+// it after each epoch, so validation sees exactly what New would compile.
+func foldBatchNorm(scale, shift, gamma, beta, mean, variance []float32, eps float64) {
+	for j := range scale {
+		s := 1 / math.Sqrt(float64(variance[j])+eps)
 		if gamma != nil {
 			s *= float64(gamma[j])
 		}
@@ -106,9 +112,8 @@ func batchNorm(l snapshot.Layer, width, index int) op {
 		if beta != nil {
 			sh += float64(beta[j])
 		}
-		o.scale[j], o.shift[j] = float32(s), float32(sh)
+		scale[j], shift[j] = float32(s), float32(sh)
 	}
-	return o
 }
 
 // Inputs is the width of a row fed to the network.
@@ -122,10 +127,21 @@ func (n *Net) Forward(x []float32, rows int) []float32 {
 	n.checkInput(x, rows)
 	buf := n.buffer(2 * rows * n.maxWidth)
 	defer n.scratch.Put(buf)
-	a, b := (*buf)[:rows*n.maxWidth], (*buf)[rows*n.maxWidth:]
+	y := forwardOps(n.ops, x, rows, *buf)
+	out := make([]float32, rows*n.outputs)
+	copy(out, y)
+	return out
+}
+
+// forwardOps runs rows of x through ops using buf (at least 2*rows times
+// the widest op) for the intermediates, and returns the last op's output,
+// which lives in buf (or is x when there are no ops).
+func forwardOps(ops []op, x []float32, rows int, buf []float32) []float32 {
+	half := len(buf) / 2
+	a, b := buf[:half], buf[half:]
 	cur := x
-	for i := range n.ops {
-		o := &n.ops[i]
+	for i := range ops {
+		o := &ops[i]
 		var dst []float32
 		if o.kind == opAct {
 			// In place, unless cur is the caller's input.
@@ -145,9 +161,7 @@ func (n *Net) Forward(x []float32, rows int) []float32 {
 		}
 		cur = dst
 	}
-	out := make([]float32, rows*n.outputs)
-	copy(out, cur)
-	return out
+	return cur
 }
 
 // batchRows bounds the rows of one forward pass in ForwardAll: large enough

@@ -172,10 +172,12 @@ func TestTrainRefusesWhatItCannotTrain(t *testing.T) {
 		data nn.Labeled
 		opts nn.TrainOptions
 	}{
-		"no epochs":      {arch, ok, nn.TrainOptions{}},
-		"wrong columns":  {arch, separable(1, 10, 5), nn.TrainOptions{Epochs: 1}},
-		"label too high": {arch, nn.Labeled{Rows: 1, X: make([]float32, 6), Labels: []int{3}}, nn.TrainOptions{Epochs: 1}},
-		"no rows":        {arch, nn.Labeled{}, nn.TrainOptions{Epochs: 1}},
+		"no epochs":                       {arch, ok, nn.TrainOptions{}},
+		"wrong columns":                   {arch, separable(1, 10, 5), nn.TrainOptions{Epochs: 1}},
+		"label too high":                  {arch, nn.Labeled{Rows: 1, X: make([]float32, 6), Labels: []int{3}}, nn.TrainOptions{Epochs: 1}},
+		"no rows":                         {arch, nn.Labeled{}, nn.TrainOptions{Epochs: 1}},
+		"dropped column outside the rows": {arch, separable(1, 10, 7).DropColumn(7), nn.TrainOptions{Epochs: 1}},
+		"dropped column from rows of the network's width": {arch, separable(1, 10, 6).DropColumn(0), nn.TrainOptions{Epochs: 1}},
 	} {
 		if _, err := nn.Train(context.Background(), c.arch, c.data, nn.Labeled{}, c.opts); err == nil {
 			t.Errorf("%s: trained without an error", name)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,7 +136,19 @@ type dropRun struct {
 	shard shardSpec
 	tasks []experiments.Task // every training of the run
 	done  map[experiments.Task]experiments.Retrain
+	// retrain runs one training; nil means experiments.RetrainOne on the
+	// run's version and data. Tests put failures here.
+	retrain func(ctx context.Context, t experiments.Task, progress func(epoch int)) (experiments.Retrain, error)
 }
+
+// retrainGCPercent is the GC percent while trainings run, unless GOGC is
+// set. main's 400 suits short commands; a drop-retrain runs for minutes to
+// hours and each training leaves about 15 MB of garbage (82 -> 500x3 -> 2),
+// so at 400 the heap climbs for several trainings to five times its live
+// size: peak RSS 210 MB after 20 trainings against 153 MB after 5, where
+// 100 holds both near 115 MB (bench/README.md). A collection costs
+// milliseconds against seconds per training.
+const retrainGCPercent = 100
 
 func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 	format, err := pickFormat(f.format, g.env.OutTTY, formatTable, formatCSV, formatJSON)
@@ -183,6 +196,9 @@ func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 		return err
 	}
 	defer sink.close()
+	if g.env.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(retrainGCPercent))
+	}
 	if err := trainAll(ctx, g, f.workers, run, pending, sink); err != nil {
 		return err
 	}
@@ -362,13 +378,19 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 		r    experiments.Retrain
 		err  error
 	}
+	retrain := run.retrain
+	if retrain == nil {
+		retrain = func(ctx context.Context, t experiments.Task, progress func(int)) (experiments.Retrain, error) {
+			return experiments.RetrainOne(ctx, run.job.snap, run.data, run.opts, uint64(run.job.exp.Seed), t, progress)
+		}
+	}
 	todo := make(chan experiments.Task)
 	epochs := make(chan epochDone, workers)
 	results := make(chan finished)
 	for range workers {
 		go func() {
 			for t := range todo {
-				r, err := experiments.RetrainOne(ctx, run.job.snap, run.data, run.opts, uint64(run.job.exp.Seed), t, func(e int) {
+				r, err := retrainSafely(ctx, retrain, t, func(e int) {
 					select {
 					case epochs <- epochDone{t, e}:
 					default: // progress is best effort
@@ -440,10 +462,37 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 		if errors.Is(firstErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d of %d trainings of this run are stored; run the same command again to continue", len(run.done), len(run.tasks))
 		}
-		return fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored; run the same command again to continue)", run.job.vi.Week, firstErr, len(run.done), len(run.tasks))
+		err := fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored; run the same command again to continue)", run.job.vi.Week, firstErr, len(run.done), len(run.tasks))
+		if p := (*trainingPanic)(nil); errors.As(firstErr, &p) {
+			// As Main reports a panic on its own goroutine.
+			err = fmt.Errorf("%w\nThis is a bug in tracker, not in your files or command; please report it with the command you ran and this stack:\n%s", err, p.stack)
+		}
+		return err
 	}
 	return nil
 }
+
+// retrainSafely runs one training and returns a panic in it as a
+// *trainingPanic: a panic on a worker goroutine would end the process at
+// once, past Main's recover, and lose the trainings other workers have not
+// stored; an error lets trainAll keep what finished and stop cleanly.
+func retrainSafely(ctx context.Context, retrain func(context.Context, experiments.Task, func(int)) (experiments.Retrain, error), t experiments.Task, progress func(int)) (r experiments.Retrain, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = experiments.Retrain{}, &trainingPanic{task: t, value: p, stack: string(debug.Stack())}
+		}
+	}()
+	return retrain(ctx, t, progress)
+}
+
+// trainingPanic is a panic recovered in a training: a bug in tracker.
+type trainingPanic struct {
+	task  experiments.Task
+	value any
+	stack string
+}
+
+func (p *trainingPanic) Error() string { return fmt.Sprintf("%s: internal error: %v", p.task, p.value) }
 
 func sum(m map[experiments.Task]int) int {
 	n := 0
