@@ -18,6 +18,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -239,22 +240,19 @@ func outNote(out string) string {
 // planDropRetrain reads the version and any finished trainings, holding the
 // store only for that.
 func planDropRetrain(g *globals, f *dropFlags, shard shardSpec) (*dropRun, error) {
-	read := func(path string) (*dataset.Dataset, error) {
-		return dataset.Read(path, dataset.Options{Label: f.data.label, Drop: f.data.drop, Classes: f.data.classes})
-	}
-	train, err := read(f.data.path)
+	train, err := f.data.read(f.data.path)
 	if err != nil {
 		return nil, err
 	}
 	var val *dataset.Dataset
 	valParam := "split:" + strconv.FormatFloat(f.valSplit, 'g', -1, 64)
 	if f.valPath != "" {
-		if val, err = read(f.valPath); err != nil {
+		if val, err = f.data.read(f.valPath); err != nil {
 			return nil, err
 		}
 		valParam = "sha256:" + val.SHA256
 		if !slices.Equal(val.Classes, train.Classes) {
-			return nil, fmt.Errorf("%s has classes %v but %s has %v: list the class values with --classes so both read the same", f.valPath, val.Classes, f.data.path, train.Classes)
+			return nil, fmt.Errorf("%s has classes %s but %s has %s: list the class values with --classes so both read the same", f.valPath, quote.List(val.Classes), f.data.path, quote.List(train.Classes))
 		}
 	}
 	store, err := g.open(true)
