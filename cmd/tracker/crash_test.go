@@ -157,7 +157,7 @@ func TestKilledCommandsLoseNothing(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("kill moments drawn with seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	survived := 0
+	survived, midway := 0, 0
 	for _, sc := range crashScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			// The uninterrupted run: what the store must end with, and how
@@ -176,6 +176,9 @@ func TestKilledCommandsLoseNothing(t *testing.T) {
 				sc.prepare(t, in, db)
 				delay := time.Duration(rng.Int64N(int64(window) + 1))
 				r := killAfter(t, dir, delay, append([]string{"--db", db}, sc.args(in)...)...)
+				if r.signal == syscall.SIGKILL {
+					midway++
+				}
 				if s := crashSign(r.stderr); s != "" {
 					t.Fatalf("kill %d: the command crashed by itself (%q):\n%s", k, s, cut(r.stderr))
 				}
@@ -189,7 +192,7 @@ func TestKilledCommandsLoseNothing(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("survived %d kills", survived)
+	t.Logf("survived %d kills, %d of them before the command finished", survived, midway)
 }
 
 // killAfter starts tracker, SIGKILLs it after delay (unless it finished
@@ -205,7 +208,11 @@ func killAfter(t *testing.T, dir string, delay time.Duration, args ...string) ru
 	timer := time.AfterFunc(delay, func() { cmd.Process.Signal(syscall.SIGKILL) })
 	defer timer.Stop()
 	_ = cmd.Wait()
-	return run{code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
+	r := run{code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		r.signal = ws.Signal()
+	}
+	return r
 }
 
 // checkAfterKill: the store is absent (only where the command creates it)
