@@ -120,11 +120,7 @@ func TestOpenRefusesStoresTooDamagedToMap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := storePath(t)
-			if err := os.WriteFile(path, fileBytes(t, good), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			tc.damage(t, path)
+			path := damagedCopy(t, good, tc.damage)
 			before := fileBytes(t, path)
 			for _, readOnly := range []bool{true, false} {
 				s, err := tracker.Open(path, tracker.Options{ReadOnly: readOnly, LockTimeout: time.Second})
@@ -202,11 +198,7 @@ func TestDamagedPagesAreErrorsAndVerifyFindsThem(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := storePath(t)
-			if err := os.WriteFile(path, fileBytes(t, good), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			tc.damage(t, path)
+			path := damagedCopy(t, good, tc.damage)
 			before := fileBytes(t, path)
 
 			r := openStore(t, path, tracker.Options{ReadOnly: true})
@@ -259,4 +251,16 @@ func TestAFileCutShortWhileOpenIsAnErrorNotACrash(t *testing.T) {
 	if rep, err := s.Verify(); err != nil || !rep.Damaged {
 		t.Errorf("verify of a file cut short while open: %+v, %v; want damage", rep, err)
 	}
+}
+
+// damagedCopy writes a copy of the store at good to a new path and damages
+// it.
+func damagedCopy(t *testing.T, good string, damage func(testing.TB, string)) string {
+	t.Helper()
+	path := storePath(t)
+	if err := os.WriteFile(path, fileBytes(t, good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damage(t, path)
+	return path
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,26 +33,8 @@ func plantedFiles(t *testing.T, dir string) (prefix, csvPath string) {
 	if _, _, err := keras.Export(snap, mdir, "planted"); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	var b strings.Builder
-	b.WriteString("id,a,b,c,d,e,f,label\n")
-	for i := range 300 {
-		fmt.Fprintf(&b, "%d", 1000+i)
-		var x [6]float64
-		for j := range x {
-			x[j] = float64(float32(rng.NormFloat64()))
-			fmt.Fprintf(&b, ",%s", strconv.FormatFloat(x[j], 'g', -1, 32))
-		}
-		// The label is what the planted net predicts: sign of 3*b + d-ish.
-		z := 300*0.01*x[1] + x[3] + 0.5*x[4] + 0.25*x[5]
-		label := "no"
-		if z > 0 {
-			label = "yes"
-		}
-		fmt.Fprintf(&b, ",%s\n", label)
-	}
 	csvPath = filepath.Join(dir, "planted.csv")
-	if err := os.WriteFile(csvPath, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(csvPath, snapshottest.PlantedCSV(300), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(mdir, "planted"), csvPath
