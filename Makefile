@@ -39,6 +39,7 @@ bench: build
 
 fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStructure$$' -fuzztime=60s ./snapshot/keras/
+	$(GO) test -run='^$$' -fuzz='^FuzzLoadWeights$$' -fuzztime=30s ./snapshot/keras/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeExperiment$$' -fuzztime=60s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseWeek$$' -fuzztime=30s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./experiments/dataset/

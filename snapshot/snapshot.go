@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
+
+	"github.com/tracker-ml/tracker/internal/quote"
 )
 
 // Layer classes the loader accepts and the engine runs.
@@ -139,10 +142,10 @@ func New(inputs int, layers []Layer, meta Meta) (*Snapshot, error) {
 // checkLayer validates one layer fed by width values and returns its output width.
 func checkLayer(l *Layer, width int) (int, error) {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: layer %q (%s): %s", ErrInvalid, l.Name, l.Class, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: layer %s (%s): %s", ErrInvalid, quote.Short(l.Name), quote.Cut(l.Class, 40), fmt.Sprintf(format, args...))
 	}
 	if l.Name == "" {
-		return 0, fmt.Errorf("%w: a %s layer has no name", ErrInvalid, l.Class)
+		return 0, fmt.Errorf("%w: a %s layer has no name", ErrInvalid, quote.Short(l.Class))
 	}
 	want := func(names ...string) error {
 		if len(l.Weights) != len(names) {
@@ -150,7 +153,7 @@ func checkLayer(l *Layer, width int) (int, error) {
 		}
 		for i, n := range names {
 			if l.Weights[i].Name != n {
-				return bad("weight %d is %q, want %q", i, l.Weights[i].Name, n)
+				return bad("weight %d is %s, want %q", i, quote.Short(l.Weights[i].Name), n)
 			}
 			if l.Weights[i].Size() != len(l.Weights[i].Data) {
 				return bad("weight %q has shape %v but %d values", n, l.Weights[i].Shape, len(l.Weights[i].Data))
@@ -164,7 +167,7 @@ func checkLayer(l *Layer, width int) (int, error) {
 			return 0, bad("has %d units", l.Units)
 		}
 		if !slices.Contains(Activations, l.Activation) {
-			return 0, bad("activation %q is not supported (supported: %v)", l.Activation, Activations)
+			return 0, bad("activation %s is not supported (supported: %s)", quote.Short(l.Activation), strings.Join(Activations, ", "))
 		}
 		names := []string{"kernel"}
 		if l.UseBias {
@@ -182,7 +185,7 @@ func checkLayer(l *Layer, width int) (int, error) {
 		return l.Units, nil
 	case ClassActivation:
 		if !slices.Contains(Activations, l.Activation) {
-			return 0, bad("activation %q is not supported (supported: %v)", l.Activation, Activations)
+			return 0, bad("activation %s is not supported (supported: %s)", quote.Short(l.Activation), strings.Join(Activations, ", "))
 		}
 		return width, want()
 	case ClassDropout:
@@ -214,7 +217,7 @@ func checkLayer(l *Layer, width int) (int, error) {
 		}
 		return width, nil
 	}
-	return 0, bad("layer class %s is not supported (supported: Dense, Activation, Dropout, BatchNormalization, Flatten)", l.Class)
+	return 0, bad("layer class %s is not supported (supported: Dense, Activation, Dropout, BatchNormalization, Flatten)", quote.Cut(l.Class, 40))
 }
 
 // CheckFinite reports the first NaN or Inf weight, naming layer, tensor and index.
@@ -231,8 +234,8 @@ func (s *Snapshot) CheckFinite() error {
 				}
 			}
 			if bad > 0 {
-				return fmt.Errorf("%w: layer %q weight %q has %d NaN or Inf values (first at flat index %d, value %v)",
-					ErrNonFinite, l.Name, t.Name, bad, first, t.Data[first])
+				return fmt.Errorf("%w: layer %s weight %s has %d NaN or Inf values (first at flat index %d, value %v)",
+					ErrNonFinite, quote.Short(l.Name), quote.Short(t.Name), bad, first, t.Data[first])
 			}
 		}
 	}

@@ -2,7 +2,10 @@ package keras
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/tracker-ml/tracker/internal/quote"
 
 	"github.com/tracker-ml/tracker/snapshot"
 )
@@ -28,19 +31,88 @@ func roles(s snapshot.Spec) []string {
 	return nil
 }
 
-// assemble ties the weights in wf to the layers of mc and returns the layers
-// and the input width.
-func assemble(mc *modelConfig, wf *weightsFile) ([]snapshot.Layer, int, error) {
+// expectShapes returns the shape each weight of s must have when the layer
+// is fed width values, in the order of roles(s).
+func expectShapes(s snapshot.Spec, width int) [][]int {
+	switch s.Class {
+	case snapshot.ClassDense:
+		if s.UseBias {
+			return [][]int{{width, s.Units}, {s.Units}}
+		}
+		return [][]int{{width, s.Units}}
+	case snapshot.ClassBatchNormalization:
+		var out [][]int
+		for range roles(s) {
+			out = append(out, []int{width})
+		}
+		return out
+	}
+	return nil
+}
+
+// outWidth is the width a layer of spec s passes on when fed width values.
+func outWidth(s snapshot.Spec, width int) int {
+	if s.Class == snapshot.ClassDense {
+		return s.Units
+	}
+	return width
+}
+
+// paramCount is how many weights the architecture declares when fed inputs
+// values, refusing a count past maxParams before anything is allocated.
+func paramCount(specs []snapshot.Spec, inputs int) (int, error) {
+	n, width := 0, inputs
+	for _, s := range specs {
+		for _, shape := range expectShapes(s, width) {
+			size := 1
+			for _, d := range shape {
+				size *= d // each factor is at most maxFeatures or maxParams: no overflow
+			}
+			if n += size; n > maxParams || size > maxParams {
+				return 0, fmt.Errorf("%w: the structure declares more than %d weights (layer %s, %s, fed %d values, has %d units): tracker holds tabular models up to that size",
+					ErrUnsupported, maxParams, quote.Short(s.Name), s.Class, width, s.Units)
+			}
+		}
+		width = outWidth(s, width)
+	}
+	return n, nil
+}
+
+// specs converts every layer of the chain.
+func (mc *modelConfig) specs() ([]snapshot.Spec, error) {
 	specs := make([]snapshot.Spec, len(mc.layers))
 	for i, l := range mc.layers {
 		s, err := l.spec()
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		specs[i] = s
 	}
+	return specs, nil
+}
+
+// weightBudget is how many weights a file for mc may hold: the exact count
+// when the structure declares its input width, else maxParams.
+func (mc *modelConfig) weightBudget() (int, error) {
+	specs, err := mc.specs()
+	if err != nil {
+		return 0, err
+	}
+	if mc.inputs == 0 {
+		return maxParams, nil
+	}
+	return paramCount(specs, mc.inputs)
+}
+
+// assemble ties the weights wf declares to the layers of mc, checks every
+// tensor's declared shape against what the structure says it must be, and
+// only then reads the values. It returns the layers and the input width.
+func assemble(mc *modelConfig, wf *weightsFile) ([]snapshot.Layer, int, error) {
+	specs, err := mc.specs()
+	if err != nil {
+		return nil, 0, err
+	}
 	var byLayer map[string]weightGroup
-	var err error
 	if wf.layout == layoutLegacy {
 		byLayer, err = matchByName(mc, wf.groups)
 	} else {
@@ -49,14 +121,13 @@ func assemble(mc *modelConfig, wf *weightsFile) ([]snapshot.Layer, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	layers := make([]snapshot.Layer, len(specs))
+	picked := make([][]tensor, len(specs))
 	for i, s := range specs {
-		layers[i].Spec = s
 		want := roles(s)
 		g := byLayer[s.Name]
 		if len(g.tensors) != len(want) {
-			return nil, 0, fmt.Errorf("layer %q (%s) has %d weight tensors in the weights file, the structure needs %d (%s)",
-				s.Name, s.Class, len(g.tensors), len(want), strings.Join(want, ", "))
+			return nil, 0, fmt.Errorf("layer %s (%s) has %d weight tensors in the weights file, the structure needs %d (%s)",
+				quote.Short(s.Name), s.Class, len(g.tensors), len(want), strings.Join(want, ", "))
 		}
 		for j, role := range want {
 			t := g.tensors[j]
@@ -69,22 +140,51 @@ func assemble(mc *modelConfig, wf *weightsFile) ([]snapshot.Layer, int, error) {
 					}
 				}
 				if t.path == "" {
-					return nil, 0, fmt.Errorf("layer %q (%s) has no %q weight in the weights file (it has %s)", s.Name, s.Class, role, tensorRoles(g.tensors))
+					return nil, 0, fmt.Errorf("layer %s (%s) has no %q weight in the weights file (it has %s)", quote.Short(s.Name), s.Class, role, tensorRoles(g.tensors))
 				}
 			}
-			layers[i].Weights = append(layers[i].Weights, snapshot.Tensor{Name: role, Shape: t.shape, Data: t.data})
+			picked[i] = append(picked[i], t)
 		}
 	}
 	inputs := mc.inputs
 	if inputs == 0 {
 		// Older configs may not declare the input; the first kernel does.
-		for _, l := range layers {
-			if l.Class == snapshot.ClassDense {
-				if k := l.Weights[0].Shape; len(k) == 2 {
+		for i, s := range specs {
+			if s.Class == snapshot.ClassDense {
+				if k := picked[i][0].shape; len(k) == 2 && k[0] >= 1 && k[0] <= maxFeatures {
 					inputs = k[0]
 				}
 				break
 			}
+		}
+		if inputs == 0 {
+			return nil, 0, fmt.Errorf("the structure declares no input width and the first Dense kernel does not give one")
+		}
+	}
+	if _, err := paramCount(specs, inputs); err != nil {
+		return nil, 0, err
+	}
+	width := inputs
+	for i, s := range specs {
+		for j, shape := range expectShapes(s, width) {
+			if t := picked[i][j]; !slices.Equal(t.shape, shape) {
+				return nil, 0, fmt.Errorf("layer %s (%s): %s dataset %s has shape %v, the structure needs %v",
+					quote.Short(s.Name), s.Class, roles(s)[j], quote.Short(t.path), t.shape, shape)
+			}
+		}
+		width = outWidth(s, width)
+	}
+	// Every shape now matches an architecture of at most maxParams weights:
+	// reading allocates no more than that.
+	layers := make([]snapshot.Layer, len(specs))
+	for i, s := range specs {
+		layers[i].Spec = s
+		for j, role := range roles(s) {
+			data, err := wf.read(picked[i][j])
+			if err != nil {
+				return nil, 0, err
+			}
+			layers[i].Weights = append(layers[i].Weights, snapshot.Tensor{Name: role, Shape: picked[i][j].shape, Data: data})
 		}
 	}
 	return layers, inputs, nil
@@ -98,7 +198,7 @@ func tensorRoles(ts []tensor) string {
 	if len(r) == 0 {
 		return "none"
 	}
-	return strings.Join(r, ", ")
+	return quote.List(r)
 }
 
 // matchByName pairs Keras 2 weight groups with config layers by layer name,
@@ -113,7 +213,7 @@ func matchByName(mc *modelConfig, groups []weightGroup) (map[string]weightGroup,
 		g, ok := byName[l.name]
 		if !ok {
 			if _, weighted := weightedClasses[l.class]; weighted {
-				return nil, fmt.Errorf("the weights file has no group for layer %q (%s)", l.name, l.class)
+				return nil, fmt.Errorf("the weights file has no group for layer %s (%s)", quote.Short(l.name), l.class)
 			}
 			continue
 		}
@@ -122,7 +222,7 @@ func matchByName(mc *modelConfig, groups []weightGroup) (map[string]weightGroup,
 	}
 	for _, g := range groups {
 		if _, left := byName[g.name]; left && len(g.tensors) > 0 {
-			return nil, fmt.Errorf("the weights file has weights for layer %q, which the structure does not have", g.name)
+			return nil, fmt.Errorf("the weights file has weights for layer %s, which the structure does not have", quote.Short(g.name))
 		}
 	}
 	return out, nil
@@ -183,7 +283,7 @@ func matchV3(mc *modelConfig, groups []weightGroup) (map[string]weightGroup, err
 			}
 		}
 		if !known {
-			return nil, fmt.Errorf("the weights file has weights in group %q, which matches no layer of the structure", g.name)
+			return nil, fmt.Errorf("the weights file has weights in group %s, which matches no layer of the structure", quote.Short(g.name))
 		}
 	}
 	return out, nil

@@ -9,6 +9,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/snapshot"
 )
 
@@ -41,21 +43,117 @@ var supportedClasses = map[string]string{
 	"Flatten":            snapshot.ClassFlatten,
 }
 
+// Bounds on a structure file. A Keras config is kilobytes for the models
+// tracker runs and a few megabytes for the largest functional graphs Keras
+// users save; to_yaml output is smaller still. maxConfig is four times the
+// largest of those, so no real model is refused while a 4 GiB bomb is never
+// inflated. maxValues bounds the decoded values (a 1000-layer config has
+// about 40,000) and keeps the decoded tree to tens of MB; maxDepth bounds
+// nesting (a Keras 3 functional config nests about 12 deep).
+const (
+	maxConfig = 16 << 20
+	maxValues = 1 << 18
+	maxDepth  = 64
+)
+
 // parseStructure decodes a structure file: JSON from model.to_json, or YAML
 // from model.to_yaml (Keras 2 only), into a modelConfig.
 func parseStructure(data []byte) (*modelConfig, error) {
+	if len(data) > maxConfig {
+		return nil, fmt.Errorf("the config is %s, more than the %s any Keras model config needs", safefile.Size(int64(len(data))), safefile.Size(maxConfig))
+	}
 	trimmed := bytes.TrimSpace(data)
 	var root any
 	if len(trimmed) > 0 && trimmed[0] == '{' {
+		if err := checkJSONSize(trimmed); err != nil {
+			return nil, err
+		}
 		if err := json.Unmarshal(trimmed, &root); err != nil {
-			return nil, fmt.Errorf("not valid JSON: %w", err)
+			return nil, fmt.Errorf("not valid JSON: %s", quote.Cut(err.Error(), 200))
 		}
 	} else {
-		if err := yaml.Unmarshal(trimmed, &root); err != nil {
-			return nil, fmt.Errorf("neither JSON nor YAML: %w", err)
+		var doc yaml.Node
+		if err := yaml.Unmarshal(trimmed, &doc); err != nil {
+			return nil, fmt.Errorf("neither JSON nor YAML: %s", quote.Cut(err.Error(), 200))
+		}
+		budget := maxValues
+		if err := checkYAMLSize(&doc, 0, &budget); err != nil {
+			return nil, err
+		}
+		if err := doc.Decode(&root); err != nil {
+			return nil, fmt.Errorf("not a YAML model config: %s", quote.Cut(err.Error(), 200))
 		}
 	}
 	return parseModel(root)
+}
+
+// checkJSONSize refuses JSON nested deeper than maxDepth or holding more
+// than maxValues values, before it is decoded into a tree. It counts
+// brackets and separators outside strings; malformed JSON is left for the
+// decoder to refuse.
+func checkJSONSize(b []byte) error {
+	depth, values := 0, 1
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > maxDepth {
+				return fmt.Errorf("the config nests deeper than %d levels, which no Keras model config does", maxDepth)
+			}
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' || c == ':':
+			values++
+		}
+		if values > maxValues {
+			return fmt.Errorf("the config holds more than %d values, more than any model tracker runs", maxValues)
+		}
+	}
+	return nil
+}
+
+// checkYAMLSize walks a YAML document as decoding would expand it, aliases
+// included, and refuses one deeper than maxDepth or with more than
+// maxValues nodes: a few hundred bytes of nested aliases expand to
+// billions.
+func checkYAMLSize(n *yaml.Node, depth int, budget *int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("the config nests deeper than %d levels, which no Keras model config does", maxDepth)
+	}
+	if *budget--; *budget < 0 {
+		return fmt.Errorf("the config holds more than %d values once its aliases are expanded, more than any model tracker runs", maxValues)
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return checkYAMLSize(n.Alias, depth+1, budget)
+	}
+	for _, c := range n.Content {
+		if err := checkYAMLSize(c, depth+1, budget); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// show renders a config value for a message: as JSON, cut short, so a
+// message never holds `<nil>`, `map[...]` or a megabyte of list.
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "(not JSON)"
+	}
+	return quote.Cut(string(b), 80)
 }
 
 // parseModel reduces a decoded model config to a chain of layers.
@@ -78,7 +176,7 @@ func parseModel(root any) (*modelConfig, error) {
 	case "Model", "Functional":
 		err = mc.parseFunctional(top["config"])
 	default:
-		return nil, fmt.Errorf("%w: model class %q is not supported: tracker reads Sequential models and functional models that form a single chain", ErrUnsupported, class)
+		return nil, fmt.Errorf("%w: model class %s is not supported: tracker reads Sequential models and functional models that form a single chain", ErrUnsupported, quote.Short(class))
 	}
 	if err != nil {
 		return nil, err
@@ -143,10 +241,10 @@ func (mc *modelConfig) parseFunctional(cfg any) error {
 	for name := outs[0]; ; {
 		l, ok := byName[name]
 		if !ok {
-			return fmt.Errorf("functional model refers to layer %q, which its config does not define", name)
+			return fmt.Errorf("functional model refers to layer %s, which its config does not define", quote.Short(name))
 		}
 		if seen[name] {
-			return fmt.Errorf("functional model has a cycle at layer %q", name)
+			return fmt.Errorf("functional model has a cycle at layer %s", quote.Short(name))
 		}
 		seen[name] = true
 		chain = append(chain, l)
@@ -155,8 +253,8 @@ func (mc *modelConfig) parseFunctional(cfg any) error {
 			break
 		}
 		if len(p) > 1 {
-			return fmt.Errorf("layer %q (%s) takes %d inputs (%s): tracker supports functional models that form a single chain",
-				name, l.class, len(p), strings.Join(p, ", "))
+			return fmt.Errorf("layer %s (%s) takes %d inputs (%s): tracker supports functional models that form a single chain",
+				quote.Short(name), quote.Short(l.class), len(p), quote.List(p))
 		}
 		name = p[0]
 	}
@@ -184,7 +282,7 @@ func decodeLayer(r any, order int) (layerConfig, error) {
 	name, _ := cfg["name"].(string)
 	l := layerConfig{class: class, name: name, cfg: cfg, order: order}
 	if _, ok := supportedClasses[class]; !ok {
-		return l, fmt.Errorf("%w: layer %q is a %s, which tracker does not support (supported: Dense, Activation, Dropout, BatchNormalization, Flatten, InputLayer)", ErrUnsupported, name, class)
+		return l, fmt.Errorf("%w: layer %s is a %s, which tracker does not support (supported: Dense, Activation, Dropout, BatchNormalization, Flatten, InputLayer)", ErrUnsupported, quote.Short(name), quote.Cut(class, quote.MaxRunes))
 	}
 	if b, ok := m["build_config"].(map[string]any); ok {
 		l.cfg = cloneWith(cfg, "build_input_shape", b["input_shape"])
@@ -270,7 +368,7 @@ func (mc *modelConfig) buildChain(chain []layerConfig) error {
 			}
 			n, err := flatWidth(shape, key == "input_shape")
 			if err != nil {
-				return fmt.Errorf("layer %q (%s): %s %v: %w", l.name, l.class, key, shape, err)
+				return fmt.Errorf("layer %s (%s): %s %s: %w", quote.Short(l.name), l.class, key, show(shape), err)
 			}
 			if mc.inputs == 0 {
 				mc.inputs = n
@@ -280,7 +378,7 @@ func (mc *modelConfig) buildChain(chain []layerConfig) error {
 		if d, ok := l.cfg["input_dim"]; ok && d != nil && mc.inputs == 0 && i == 0 {
 			n, err := featureCount(d)
 			if err != nil {
-				return fmt.Errorf("layer %q (%s): input_dim %w", l.name, l.class, err)
+				return fmt.Errorf("layer %s (%s): input_dim %w", quote.Short(l.name), l.class, err)
 			}
 			mc.inputs = n
 		}
@@ -325,7 +423,7 @@ func featureCount(v any) (int, error) {
 	case !ok:
 		return 0, fmt.Errorf("has no fixed feature count")
 	case n != math.Trunc(n) || n < 1 || n > maxFeatures:
-		return 0, fmt.Errorf("feature count %v is not a whole number from 1 to %d", v, maxFeatures)
+		return 0, fmt.Errorf("feature count %s is not a whole number from 1 to %d", show(v), maxFeatures)
 	}
 	return int(n), nil
 }
@@ -334,13 +432,13 @@ func featureCount(v any) (int, error) {
 func (l layerConfig) spec() (snapshot.Spec, error) {
 	s := snapshot.Spec{Name: l.name, Class: supportedClasses[l.class]}
 	bad := func(format string, args ...any) (snapshot.Spec, error) {
-		return s, fmt.Errorf("layer %q (%s): %s", l.name, l.class, fmt.Sprintf(format, args...))
+		return s, fmt.Errorf("layer %s (%s): %s", quote.Short(l.name), l.class, fmt.Sprintf(format, args...))
 	}
 	switch s.Class {
 	case snapshot.ClassDense:
 		units, ok := number(l.cfg["units"])
-		if !ok || units != math.Trunc(units) || units <= 0 {
-			return bad("units %v is not a positive whole number", l.cfg["units"])
+		if !ok || units != math.Trunc(units) || units <= 0 || units > maxParams {
+			return bad("units %s is not a whole number from 1 to %d", show(l.cfg["units"]), maxParams)
 		}
 		s.Units = int(units)
 		act, err := activation(l.cfg["activation"])
@@ -358,12 +456,12 @@ func (l layerConfig) spec() (snapshot.Spec, error) {
 	case snapshot.ClassDropout:
 		rate, ok := number(l.cfg["rate"])
 		if !ok {
-			return bad("rate %v is not a number", l.cfg["rate"])
+			return bad("rate %s is not a number", show(l.cfg["rate"]))
 		}
 		s.Rate = rate
 	case snapshot.ClassBatchNormalization:
 		if !lastAxis(l.cfg["axis"]) {
-			return bad("axis %v: tracker supports normalisation over the feature axis only", l.cfg["axis"])
+			return bad("axis %s: tracker supports normalisation over the feature axis only", show(l.cfg["axis"]))
 		}
 		s.Epsilon = 1e-3
 		if e, ok := number(l.cfg["epsilon"]); ok {
@@ -421,10 +519,10 @@ func activation(v any) (string, error) {
 			return c, nil
 		}
 		if c, ok := a["class_name"].(string); ok {
-			return "", fmt.Errorf("activation %q is a custom object, which tracker does not support", c)
+			return "", fmt.Errorf("activation %s is a custom object, which tracker does not support", quote.Short(c))
 		}
 	}
-	return "", fmt.Errorf("activation %v is not a name", v)
+	return "", fmt.Errorf("activation %s is not a name", show(v))
 }
 
 // snakeCase turns a Keras class name into the prefix Keras 3 uses for

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/snapshot"
 )
 
@@ -57,11 +59,11 @@ func Resolve(path, structure string) (Files, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".json", ".yaml", ".yml":
 		if structure != "" {
-			return Files{}, fmt.Errorf("%s is a structure file and --structure names %s too: pass the weights file as the path", path, structure)
+			return Files{}, fmt.Errorf("%s is a structure file and a structure (%s) was given too: pass the weights file as the path", path, structure)
 		}
 		w := siblingWeights(path)
 		if w == "" {
-			return Files{}, fmt.Errorf("%w: no weights file beside %s (looked for %s): pass the weights file as the path and this file with --structure",
+			return Files{}, fmt.Errorf("%w: no weights file beside %s (looked for %s): pass the weights file as the path and this file as its structure",
 				ErrNotFound, path, strings.Join(weightCandidates(path), ", "))
 		}
 		return Files{Structure: path, Weights: w}, nil
@@ -71,7 +73,7 @@ func Resolve(path, structure string) (Files, error) {
 		}
 		return Files{Structure: structure, Weights: path}, nil
 	default:
-		return Files{}, fmt.Errorf("%s: unknown model file type %q: tracker reads .json/.yaml structures, .h5/.hdf5 weights and .keras files", path, ext)
+		return Files{}, fmt.Errorf("%s: unknown model file type %s: tracker reads .json/.yaml structures, .h5/.hdf5 weights and .keras files", path, quote.Short(ext))
 	}
 }
 
@@ -154,7 +156,7 @@ func resolvePrefix(prefix, structure string) (Files, error) {
 	case s != "":
 		return Files{}, fmt.Errorf("%w: found %s but no weights file beside it (looked for %s_weights.h5 and .hdf5)", ErrNotFound, s, prefix)
 	case w != "":
-		return Files{}, fmt.Errorf("%w: found %s but no structure beside it (looked for %s_structure.json and .yaml): pass one with --structure", ErrNoStructure, w, prefix)
+		return Files{}, fmt.Errorf("%w: found %s but no structure beside it (looked for %s_structure.json and .yaml): give its structure too", ErrNoStructure, w, prefix)
 	}
 	return Files{}, fmt.Errorf("%w: %s does not exist, and neither does any model file with that prefix (tried %s)", ErrNotFound, prefix, strings.Join(tried, ", "))
 }
@@ -195,45 +197,68 @@ func resolveDir(dir, structure string) (Files, error) {
 	for _, f := range found {
 		names = append(names, filepath.Base(f.Weights))
 	}
-	return Files{}, fmt.Errorf("directory %s holds %d models (%s): name the one to ingest", dir, len(found), strings.Join(names, ", "))
+	return Files{}, fmt.Errorf("directory %s holds %d models (%s): name the one to ingest", dir, len(found), quote.List(names))
 }
 
-// Load reads and validates one model version. Nothing is written anywhere.
+// Load reads and validates one model version. Nothing is written anywhere
+// but a temporary copy of a .keras file's weights, removed before it
+// returns. What a file declares is checked before anything is allocated
+// for it: the structure bounds the weights file, and every dataset's shape
+// must be the one the structure gives it before its values are read.
 func Load(files Files) (*snapshot.Snapshot, error) {
+	var snap *snapshot.Snapshot
+	err := withHDF5(func() error {
+		var err error
+		snap, err = load(files)
+		return err
+	})
+	return snap, err
+}
+
+func load(files Files) (*snapshot.Snapshot, error) {
 	var (
+		mc       *modelConfig
 		wf       *weightsFile
-		zipCfg   *zipModel
 		err      error
 		meta     snapshot.Meta
 		srcRoles = map[string]string{}
 	)
+	// The architecture comes first when it lives apart from the weights:
+	// it says how much a weights file may hold.
+	if files.Structure != "" {
+		if mc, err = readStructure(files.Structure); err != nil {
+			return nil, err
+		}
+		if _, err := mc.weightBudget(); err != nil {
+			return nil, fmt.Errorf("%s: %w", files.Structure, err)
+		}
+		srcRoles[files.Structure] = "structure"
+	}
 	if strings.EqualFold(filepath.Ext(files.Weights), ".keras") {
-		zipCfg, err = readZip(files.Weights, true)
+		z, err := openZip(files.Weights)
 		if err != nil {
 			return nil, err
 		}
-		wf = zipCfg.weights
+		defer z.Close()
+		if mc == nil {
+			mc = z.config
+		}
+		if wf, err = z.openWeights(mc); err != nil {
+			return nil, err
+		}
 		meta.Format = "keras-v3-zip"
+		meta.KerasVersion = z.kerasVersion
 		srcRoles[files.Weights] = "model"
 	} else {
-		if err := checkReadable(files.Weights); err != nil {
-			return nil, err
-		}
-		wf, err = readWeightsFile(files.Weights, files.Weights)
-		if err != nil {
+		if wf, err = openWeights(files.Weights, files.Weights); err != nil {
 			return nil, err
 		}
 		srcRoles[files.Weights] = "weights"
 	}
+	defer wf.Close()
 
-	var mc *modelConfig
 	switch {
 	case files.Structure != "":
-		mc, err = readStructure(files.Structure)
-		if err != nil {
-			return nil, err
-		}
-		srcRoles[files.Structure] = "structure"
 		switch ext := strings.ToLower(filepath.Ext(files.Structure)); {
 		case ext == ".yaml" || ext == ".yml":
 			meta.Format = "keras2-yaml+weights-h5"
@@ -242,8 +267,7 @@ func Load(files Files) (*snapshot.Snapshot, error) {
 		default:
 			meta.Format = "keras2-json+weights-h5"
 		}
-	case zipCfg != nil:
-		mc = zipCfg.config
+	case mc != nil: // the .keras file's own config.json
 	case wf.modelConfig != "":
 		mc, err = parseStructure([]byte(wf.modelConfig))
 		if err != nil {
@@ -252,14 +276,11 @@ func Load(files Files) (*snapshot.Snapshot, error) {
 		meta.Format = "keras-full-h5"
 		srcRoles[files.Weights] = "model"
 	default:
-		return nil, fmt.Errorf("%w: %s holds weights but no architecture: pass the structure with --structure FILE (the JSON from model.to_json, a .keras file or a full-model .h5 of the same architecture)",
+		return nil, fmt.Errorf("%w: %s holds weights but no architecture: give its structure too (the JSON from model.to_json, a .keras file or a full-model .h5 of the same architecture)",
 			ErrNoStructure, files.Weights)
 	}
 
-	meta.KerasVersion = firstNonEmpty(wf.kerasVersion, mc.kerasVersion)
-	if zipCfg != nil {
-		meta.KerasVersion = firstNonEmpty(zipCfg.kerasVersion, meta.KerasVersion)
-	}
+	meta.KerasVersion = firstNonEmpty(meta.KerasVersion, wf.kerasVersion, mc.kerasVersion)
 	meta.Backend = firstNonEmpty(wf.backend, mc.backend)
 	for _, p := range []string{files.Structure, files.Weights} {
 		if p == "" || srcRoles[p] == "" {
@@ -285,13 +306,13 @@ func Load(files Files) (*snapshot.Snapshot, error) {
 }
 
 func mismatch(files Files, err error) error {
-	if errors.Is(err, ErrUnsupported) {
+	if errors.Is(err, ErrUnsupported) || errors.Is(err, errUnreadable) {
 		return fmt.Errorf("%s: %w", files.Weights, err)
 	}
 	if files.Structure == "" {
-		return fmt.Errorf("%w: %s: %v", ErrMismatch, files.Weights, err)
+		return fmt.Errorf("%w: %s: %w", ErrMismatch, files.Weights, err)
 	}
-	return fmt.Errorf("%w: structure %s and weights %s: %v (check that both files come from the same save)", ErrMismatch, files.Structure, files.Weights, err)
+	return fmt.Errorf("%w: structure %s and weights %s: %w (check that both files come from the same save)", ErrMismatch, files.Structure, files.Weights, err)
 }
 
 func firstNonEmpty(s ...string) string {
@@ -303,40 +324,25 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-func checkReadable(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%w: %s does not exist", ErrNotFound, path)
-		}
-		if errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("%s cannot be read (permission denied): check the file's permissions or run as its owner", path)
-		}
-		return err
-	}
-	return f.Close()
-}
-
 // readStructure reads an architecture from a JSON/YAML file, a .keras zip or
-// a full-model .h5.
+// a full-model .h5. Call it inside withHDF5.
 func readStructure(path string) (*modelConfig, error) {
-	if err := checkReadable(path); err != nil {
-		return nil, err
-	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".keras":
-		z, err := readZip(path, false)
+		z, err := openZip(path)
 		if err != nil {
 			return nil, err
 		}
+		z.Close()
 		return z.config, nil
 	case ".h5", ".hdf5":
-		wf, err := readWeightsFile(path, path)
+		wf, err := openWeights(path, path)
 		if err != nil {
 			return nil, err
 		}
+		defer wf.Close()
 		if wf.modelConfig == "" {
-			return nil, fmt.Errorf("%w: --structure %s holds weights only, no model_config: pass the JSON from model.to_json instead", ErrNoStructure, path)
+			return nil, fmt.Errorf("%w: the structure %s holds weights only, no model_config: give the JSON from model.to_json instead", ErrNoStructure, path)
 		}
 		mc, err := parseStructure([]byte(wf.modelConfig))
 		if err != nil {
@@ -344,9 +350,12 @@ func readStructure(path string) (*modelConfig, error) {
 		}
 		return mc, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxConfig)
 	if err != nil {
-		return nil, fmt.Errorf("read structure: %w", err)
+		if errors.Is(err, safefile.ErrTooLarge) {
+			return nil, fmt.Errorf("structure %w: a Keras model config is kilobytes; pass the JSON from model.to_json", err)
+		}
+		return nil, openError(path, err)
 	}
 	mc, err := parseStructure(data)
 	if err != nil {
@@ -356,9 +365,9 @@ func readStructure(path string) (*modelConfig, error) {
 }
 
 func describe(path, role string) (snapshot.Source, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
-		return snapshot.Source{}, err
+		return snapshot.Source{}, openError(path, err)
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -373,96 +382,161 @@ func describe(path, role string) (snapshot.Source, error) {
 	return snapshot.Source{Role: role, Path: abs, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }
 
-// zipModel is what a .keras zip holds.
+// zipModel is an open .keras zip and the config it holds. Close it.
 type zipModel struct {
+	path         string
+	fd           *os.File
+	zr           *zip.Reader
 	config       *modelConfig
-	weights      *weightsFile
 	kerasVersion string
 }
 
-// maxZipMember caps how much of one zip member is read, so a damaged or
-// hostile archive cannot exhaust memory or disk.
-const maxZipMember = 8 << 30
+// Bounds on the members of a .keras zip besides config.json (maxConfig).
+const (
+	// maxMetadata bounds metadata.json: a version and a date.
+	maxMetadata = 1 << 16
+	// weightsOverhead and bytesPerWeight bound model.weights.h5 by the
+	// architecture: each weight is 4 bytes, Keras 3 stores up to three
+	// optimizer slots per weight beside it (Adam's two moments and a
+	// spare), and every layer, variable and slot costs a few KB of HDF5
+	// headers. The fixtures use 4 to 15 bytes per weight.
+	weightsOverhead = 8 << 20
+	bytesPerWeight  = 16
+)
 
-func readZip(path string, withWeights bool) (*zipModel, error) {
-	if err := checkReadable(path); err != nil {
+// openZip opens a .keras zip and reads its config.json and metadata.json,
+// each checked against its declared size and cut off at its cap while it
+// inflates. No member is ever extracted by its own name.
+func openZip(path string) (*zipModel, error) {
+	fd, err := safefile.Open(path)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	z := &zipModel{path: path, fd: fd}
+	if err := z.open(); err != nil {
+		z.Close()
 		return nil, err
 	}
-	zr, err := zip.OpenReader(path)
+	return z, nil
+}
+
+func (z *zipModel) open() error {
+	path, fd := z.path, z.fd
+	info, err := fd.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a readable .keras zip (%v): save it again with model.save(\"NAME.keras\")", path, err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
-	defer zr.Close()
-	member := func(name string) *zip.File {
-		for _, f := range zr.File {
-			if f.Name == name {
-				return f
-			}
-		}
-		return nil
+	if z.zr, err = zip.NewReader(fd, info.Size()); err != nil {
+		return fmt.Errorf("%s is not a readable .keras zip (%s): save it again with model.save(\"NAME.keras\")", path, quote.Cut(err.Error(), 200))
 	}
-	z := &zipModel{}
-	cfgFile := member("config.json")
+	cfgFile := z.member("config.json")
 	if cfgFile == nil {
-		return nil, fmt.Errorf("%s has no config.json: it is not a .keras model file", path)
+		return fmt.Errorf("%s has no config.json: it is not a .keras model file", path)
 	}
-	cfg, err := readMember(cfgFile)
+	cfg, err := readMember(cfgFile, maxConfig)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if z.config, err = parseStructure(cfg); err != nil {
-		return nil, fmt.Errorf("%s: config.json: %w", path, err)
+		return fmt.Errorf("%s: config.json: %w", path, err)
 	}
-	if m := member("metadata.json"); m != nil {
-		if b, err := readMember(m); err == nil {
+	if m := z.member("metadata.json"); m != nil {
+		if b, err := readMember(m, maxMetadata); err == nil {
 			var md struct {
 				KerasVersion string `json:"keras_version"`
 			}
 			if json.Unmarshal(b, &md) == nil {
-				z.kerasVersion = md.KerasVersion
+				z.kerasVersion = quote.Cut(md.KerasVersion, 64)
 			}
 		}
 	}
-	if !withWeights {
-		return z, nil
+	return nil
+}
+
+// Close releases the zip.
+func (z *zipModel) Close() {
+	if z.fd != nil {
+		z.fd.Close()
 	}
-	wm := member("model.weights.h5")
+}
+
+func (z *zipModel) member(name string) *zip.File {
+	for _, f := range z.zr.File {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// openWeights copies model.weights.h5 to a temporary file of tracker's
+// own naming (libhdf5 reads only files) and opens it. The copy is bounded
+// by what the architecture mc can need, checked against the zip's declared
+// size before inflating and counted while inflating, and the temporary
+// file is removed once libhdf5 has it open.
+func (z *zipModel) openWeights(mc *modelConfig) (*weightsFile, error) {
+	wm := z.member("model.weights.h5")
 	if wm == nil {
-		return nil, fmt.Errorf("%s has no model.weights.h5: it is not a .keras model file", path)
+		return nil, fmt.Errorf("%s has no model.weights.h5: it is not a .keras model file", z.path)
+	}
+	params, err := mc.weightBudget()
+	if err != nil {
+		return nil, fmt.Errorf("%s: config.json: %w", z.path, err)
+	}
+	limit := int64(weightsOverhead) + bytesPerWeight*int64(params)
+	if wm.UncompressedSize64 > uint64(limit) {
+		return nil, fmt.Errorf("%s: model.weights.h5 declares %s, more than the %s its architecture (%d weights) can need: the file is damaged or not a Keras model",
+			z.path, safefile.Size(int64(min(wm.UncompressedSize64, 1<<62))), safefile.Size(limit), params)
 	}
 	tmp, err := os.CreateTemp("", "tracker-*.weights.h5")
 	if err != nil {
-		return nil, fmt.Errorf("extract weights of %s: %w", path, err)
+		return nil, fmt.Errorf("extract weights of %s: %w", z.path, err)
 	}
 	defer os.Remove(tmp.Name())
 	rc, err := wm.Open()
+	var n int64
 	if err == nil {
-		_, err = io.Copy(tmp, io.LimitReader(rc, maxZipMember))
+		n, err = io.Copy(tmp, io.LimitReader(rc, limit+1))
 		rc.Close()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return nil, fmt.Errorf("extract weights of %s (the zip may be damaged): %w", path, err)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: model.weights.h5 cannot be extracted: %s", z.path, zipProblem(err))
+	case n > limit:
+		return nil, fmt.Errorf("%s: model.weights.h5 inflates past the %s its architecture (%d weights) can need: the file is damaged or not a Keras model", z.path, safefile.Size(limit), params)
 	}
-	wf, err := readWeightsFile(tmp.Name(), path+": model.weights.h5")
-	if err != nil {
-		return nil, err
-	}
-	z.weights = wf
-	return z, nil
+	return openWeights(tmp.Name(), z.path+": model.weights.h5")
 }
 
-func readMember(f *zip.File) ([]byte, error) {
+// readMember inflates one zip member of at most max bytes: refused on its
+// declared size first, then cut off if it inflates past max anyway.
+func readMember(f *zip.File, max int64) ([]byte, error) {
+	name := quote.Short(f.Name)
+	if f.UncompressedSize64 > uint64(max) {
+		return nil, fmt.Errorf("%s declares %s, more than the %s such a member can need: the file is damaged or not a Keras model", name, safefile.Size(int64(min(f.UncompressedSize64, 1<<62))), safefile.Size(max))
+	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", f.Name, err)
+		return nil, fmt.Errorf("open %s: %s", name, quote.Cut(err.Error(), 200))
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxZipMember))
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", f.Name, err)
+		return nil, fmt.Errorf("read %s: %s", name, zipProblem(err))
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s inflates past the %s such a member can need: the file is damaged or not a Keras model", name, safefile.Size(max))
 	}
 	return b, nil
+}
+
+// zipProblem words an error from inflating a member.
+func zipProblem(err error) string {
+	if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) {
+		return "the zip is damaged (the member's size or checksum does not match what it inflates to): save the model again"
+	}
+	return quote.Cut(err.Error(), 200)
 }

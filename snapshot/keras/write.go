@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/hdf5"
 
+	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/snapshot"
 )
 
@@ -25,7 +26,7 @@ func Export(snap *snapshot.Snapshot, dir, name string) (structure, weights strin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", err
 	}
-	if err := writeWeights(snap, weights); err != nil {
+	if err := withHDF5(func() error { return writeWeights(snap, weights) }); err != nil {
 		os.Remove(weights)
 		return "", "", fmt.Errorf("write %s: %w", weights, err)
 	}
@@ -89,7 +90,7 @@ func writeWeights(snap *snapshot.Snapshot, path string) error {
 	}
 	for _, l := range snap.Layers() {
 		if err := writeLayer(f, l); err != nil {
-			return fmt.Errorf("layer %q: %w", l.Name, err)
+			return fmt.Errorf("layer %s: %w", quote.Short(l.Name), err)
 		}
 	}
 	return f.Flush(hdf5.F_SCOPE_GLOBAL)

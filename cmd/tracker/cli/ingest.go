@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -127,10 +128,13 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 // loadModel resolves, reads and checks one model PATH.
 func loadModel(path, structure string, allowNonFinite bool) (*snapshot.Snapshot, error) {
 	files, err := keras.Resolve(path, structure)
-	if err != nil {
-		return nil, err
+	var snap *snapshot.Snapshot
+	if err == nil {
+		snap, err = keras.Load(files)
 	}
-	snap, err := keras.Load(files)
+	if errors.Is(err, keras.ErrNoStructure) {
+		return nil, fmt.Errorf("%w: pass it with --structure FILE", err)
+	}
 	if err != nil {
 		return nil, err
 	}
