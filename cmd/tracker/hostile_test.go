@@ -25,6 +25,7 @@ const (
 	hostileMaxRSS    = 300 << 20
 	hostileGenTime   = 30 * time.Second
 	exitSkipCase     = 77 // a gen script's "cannot run here"
+	pythonForGen     = "/usr/bin/python3"
 )
 
 // goodInputs is built once: a directory with a good model and data, and a
@@ -112,6 +113,9 @@ func TestHostileInputsAreRefusedCleanly(t *testing.T) {
 // the case (for example when the shared fixtures it corrupts are absent).
 func runGen(t *testing.T, gen, caseDir, tmp, good, fixtures string) {
 	t.Helper()
+	if script, err := os.ReadFile(gen); err == nil && strings.Contains(string(script), pythonForGen) && !exists(pythonForGen) {
+		t.Skipf("skipped: this case's gen script needs %s", pythonForGen)
+	}
 	cmd := exec.Command("bash", gen)
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "CASE="+caseDir, "TMP="+tmp, "GOOD="+good, "FIXTURES="+fixtures)
