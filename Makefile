@@ -31,6 +31,7 @@ check: test
 	$(GO) mod tidy -diff
 
 bench: build
+	bash bench/start.sh
 	bash bench/ingest.sh
 	bash bench/nn.sh
 	bash bench/train.sh

@@ -2,7 +2,8 @@
 
 package nn
 
-// #cgo LDFLAGS: -lopenblas
+// #cgo linux LDFLAGS: -Wl,--as-needed -Wl,-Bstatic -lopenblas -Wl,-Bdynamic -lm
+// #cgo !linux LDFLAGS: -lopenblas
 // void openblas_set_num_threads(int);
 // int openblas_get_num_threads(void);
 // int blas_thread_shutdown_(void);
