@@ -51,6 +51,22 @@ type Spec struct {
 	Epsilon    float64 `json:"epsilon,omitempty"`    // BatchNormalization
 	Center     bool    `json:"center,omitempty"`     // BatchNormalization: has beta
 	Scale      bool    `json:"scale,omitempty"`      // BatchNormalization: has gamma
+
+	// The fields below are settings a writer needs to give the model back
+	// in the form it was read, but that the engine does not run on. They
+	// are tagged "-" so they stay out of the content hash (stored hashes
+	// depend on the exact spec JSON, and a momentum or a wiring change
+	// leaves predictions alone); the store keeps them in fields of their
+	// own. A version stored before they were kept has them zero, and
+	// writers fall back to Keras's defaults.
+
+	// Momentum is BatchNormalization's moving-average momentum; zero means
+	// not known.
+	Momentum float64 `json:"-"`
+	// Inbound names the layer that feeds this one when the source was a
+	// functional model (the InputLayer's name for the first layer); it is
+	// empty when the source was Sequential or is not known.
+	Inbound string `json:"-"`
 }
 
 // Tensor is one named weight array of a layer, in row-major order.

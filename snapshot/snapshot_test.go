@@ -117,6 +117,37 @@ func TestHashSeesEveryBit(t *testing.T) {
 	}
 }
 
+// Stored hashes (and the golden files) were computed before Spec had
+// Momentum and Inbound: filling them in must not change a hash.
+func TestHashIgnoresSettingsKeptOnlyForExport(t *testing.T) {
+	build := func(edit func([]snapshot.Layer)) string {
+		t.Helper()
+		layers := []snapshot.Layer{dense("d1", 4, 3, "relu"), batchNorm("bn", 3), dense("d2", 3, 2, "softmax")}
+		edit(layers)
+		s, err := snapshot.New(4, layers, snapshot.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Hash()
+	}
+	base := build(func([]snapshot.Layer) {})
+	for _, tc := range []struct {
+		name string
+		edit func([]snapshot.Layer)
+	}{
+		{"a BatchNormalization momentum leaves the hash alone", func(ls []snapshot.Layer) { ls[1].Momentum = 0.9 }},
+		{"functional wiring leaves the hash alone", func(ls []snapshot.Layer) {
+			ls[0].Inbound, ls[1].Inbound, ls[2].Inbound = "input_1", "d1", "bn"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := build(tc.edit); got != base {
+				t.Errorf("hash %s, want %s", got, base)
+			}
+		})
+	}
+}
+
 func TestCheckFiniteNamesTheWeight(t *testing.T) {
 	s, err := snapshottest.RandomMLP(1, []int{3, 4, 2}, snapshot.Meta{})
 	if err != nil {

@@ -75,7 +75,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 			Params: snap.Params(), Meta: snap.Meta(),
 		}
 		for _, l := range snap.Layers() {
-			lr := layerRecord{Spec: l.Spec}
+			lr := layerRecord{Spec: l.Spec, Momentum: l.Spec.Momentum, Inbound: l.Spec.Inbound}
 			for _, t := range l.Weights {
 				b := snapshot.Float32Bytes(t.Data)
 				sum := sha256.Sum256(b)

@@ -36,7 +36,7 @@ func info(model string, rec versionRecord) VersionInfo {
 		Inputs: rec.Inputs, Outputs: rec.Outputs, Params: rec.Params, Meta: rec.Meta,
 	}
 	for _, l := range rec.Layers {
-		vi.Layers = append(vi.Layers, l.Spec)
+		vi.Layers = append(vi.Layers, l.spec())
 	}
 	return vi
 }
@@ -158,7 +158,7 @@ func (s *Store) Snapshot(model string, version uint64) (*snapshot.Snapshot, erro
 func rebuild(blobs *bolt.Bucket, rec versionRecord) (*snapshot.Snapshot, error) {
 	layers := make([]snapshot.Layer, len(rec.Layers))
 	for i, lr := range rec.Layers {
-		layers[i].Spec = lr.Spec
+		layers[i].Spec = lr.spec()
 		for _, tr := range lr.Tensors {
 			data, err := readBlob(blobs, tr.Blob)
 			if err != nil {

@@ -28,7 +28,20 @@ type versionRecord struct {
 
 type layerRecord struct {
 	snapshot.Spec
-	Tensors []tensorRef `json:"tensors,omitempty"`
+	// Settings outside the content hash that a Keras export needs to give
+	// the layer back as it was read (optional: versions stored before
+	// they were kept have neither, and export falls back to Keras's
+	// defaults).
+	Momentum float64     `json:"momentum,omitempty"`
+	Inbound  string      `json:"inbound,omitempty"`
+	Tensors  []tensorRef `json:"tensors,omitempty"`
+}
+
+// spec is the layer's full spec, the unhashed settings included.
+func (lr layerRecord) spec() snapshot.Spec {
+	s := lr.Spec
+	s.Momentum, s.Inbound = lr.Momentum, lr.Inbound
+	return s
 }
 
 // tensorRef points at a blob: the hex SHA-256 of its bytes.

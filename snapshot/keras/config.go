@@ -20,6 +20,12 @@ type layerConfig struct {
 	name  string
 	cfg   map[string]any
 	order int // position in the config's layer list, which is the order Keras saves weights in
+	// keras1 marks a layer of a Keras 1 config, whose keys differ
+	// (output_dim, bias, p).
+	keras1 bool
+	// inbound is the layer feeding this one in a functional config, kept
+	// so an export can rebuild the functional form; "" in a Sequential.
+	inbound string
 }
 
 // modelConfig is a parsed Keras model config reduced to a chain of layers.
@@ -30,6 +36,7 @@ type modelConfig struct {
 	inputs       int           // declared input width, 0 if the config does not say
 	kerasVersion string        // from to_json's top-level keras_version, if any
 	backend      string
+	keras1       bool // a Keras 1 config: see isKeras1
 }
 
 // supportedClasses lists the layer classes tracker runs, with Keras's other
@@ -169,6 +176,7 @@ func parseModel(root any) (*modelConfig, error) {
 	mc := &modelConfig{}
 	mc.kerasVersion, _ = top["keras_version"].(string)
 	mc.backend, _ = top["backend"].(string)
+	mc.keras1 = isKeras1(mc.kerasVersion, top["config"])
 	var err error
 	switch class {
 	case "Sequential":
@@ -176,12 +184,45 @@ func parseModel(root any) (*modelConfig, error) {
 	case "Model", "Functional":
 		err = mc.parseFunctional(top["config"])
 	default:
-		return nil, fmt.Errorf("%w: model class %s is not supported: tracker reads Sequential models and functional models that form a single chain", ErrUnsupported, quote.Short(class))
+		err = fmt.Errorf("%w: model class %s is not supported: tracker reads Sequential models and functional models that form a single chain", ErrUnsupported, quote.Short(class))
+	}
+	if err != nil && mc.keras1 {
+		return nil, fmt.Errorf("%w (%s)", err, keras1Hint)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return mc, nil
+}
+
+// keras1Hint ends a refusal of a Keras 1 config, whose layers tracker reads
+// only in part: Keras 2 converts Keras 1 configs and weights on load.
+const keras1Hint = "this is a Keras 1 model: tracker reads its Dense, Dropout, Activation and Flatten layers; load it with Keras 2 and save it again to convert the rest"
+
+// isKeras1 tells a Keras 1 config by its keras_version or, when that is
+// missing (Keras 1.0 wrote none), by keys only Keras 1 layers have: Dense's
+// output_dim and init, Dropout's p.
+func isKeras1(version string, cfg any) bool {
+	if version != "" {
+		return strings.HasPrefix(version, "1.")
+	}
+	raw, _ := cfg.([]any)
+	if m, ok := cfg.(map[string]any); ok {
+		raw, _ = m["layers"].([]any)
+	}
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		c, _ := m["config"].(map[string]any)
+		for _, k := range []string{"output_dim", "init"} {
+			if _, ok := c[k]; ok {
+				return true
+			}
+		}
+		if _, ok := c["p"]; ok && m["class_name"] == "Dropout" {
+			return true
+		}
+	}
+	return false
 }
 
 func (mc *modelConfig) parseSequential(cfg any) error {
@@ -247,8 +288,11 @@ func (mc *modelConfig) parseFunctional(cfg any) error {
 			return fmt.Errorf("functional model has a cycle at layer %s", quote.Short(name))
 		}
 		seen[name] = true
-		chain = append(chain, l)
 		p := parents[name]
+		if len(p) == 1 {
+			l.inbound = p[0]
+		}
+		chain = append(chain, l)
 		if name == ins[0] || len(p) == 0 {
 			break
 		}
@@ -360,7 +404,11 @@ func endpointNames(v any) []string {
 // buildChain drops InputLayer entries, taking the input width from them or
 // from the first layer's declared input shape.
 func (mc *modelConfig) buildChain(chain []layerConfig) error {
+	for i := range mc.all {
+		mc.all[i].keras1 = mc.keras1
+	}
 	for i, l := range chain {
+		l.keras1 = mc.keras1
 		for _, key := range []string{"batch_input_shape", "batch_shape", "input_shape", "build_input_shape"} {
 			shape, ok := l.cfg[key]
 			if !ok || shape == nil || (i > 0 && key == "build_input_shape") {
@@ -430,15 +478,23 @@ func featureCount(v any) (int, error) {
 
 // spec converts a layer's config into the engine's Spec.
 func (l layerConfig) spec() (snapshot.Spec, error) {
-	s := snapshot.Spec{Name: l.name, Class: supportedClasses[l.class]}
+	s := snapshot.Spec{Name: l.name, Class: supportedClasses[l.class], Inbound: l.inbound}
 	bad := func(format string, args ...any) (snapshot.Spec, error) {
-		return s, fmt.Errorf("layer %s (%s): %s", quote.Short(l.name), l.class, fmt.Sprintf(format, args...))
+		msg := fmt.Sprintf(format, args...)
+		if l.keras1 {
+			msg += " (" + keras1Hint + ")"
+		}
+		return s, fmt.Errorf("layer %s (%s): %s", quote.Short(l.name), l.class, msg)
 	}
 	switch s.Class {
 	case snapshot.ClassDense:
-		units, ok := number(l.cfg["units"])
+		unitsKey, biasKey := "units", "use_bias"
+		if l.keras1 {
+			unitsKey, biasKey = "output_dim", "bias"
+		}
+		units, ok := number(l.cfg[unitsKey])
 		if !ok || units != math.Trunc(units) || units <= 0 || units > maxParams {
-			return bad("units %s is not a whole number from 1 to %d", show(l.cfg["units"]), maxParams)
+			return bad("%s %s is not a whole number from 1 to %d", unitsKey, show(l.cfg[unitsKey]), maxParams)
 		}
 		s.Units = int(units)
 		act, err := activation(l.cfg["activation"])
@@ -446,7 +502,7 @@ func (l layerConfig) spec() (snapshot.Spec, error) {
 			return bad("%v", err)
 		}
 		s.Activation = act
-		s.UseBias = boolOr(l.cfg["use_bias"], true)
+		s.UseBias = boolOr(l.cfg[biasKey], true)
 	case snapshot.ClassActivation:
 		act, err := activation(l.cfg["activation"])
 		if err != nil {
@@ -454,18 +510,33 @@ func (l layerConfig) spec() (snapshot.Spec, error) {
 		}
 		s.Activation = act
 	case snapshot.ClassDropout:
-		rate, ok := number(l.cfg["rate"])
+		rateKey := "rate"
+		if l.keras1 {
+			rateKey = "p"
+		}
+		rate, ok := number(l.cfg[rateKey])
 		if !ok {
-			return bad("rate %s is not a number", show(l.cfg["rate"]))
+			return bad("%s %s is not a number", rateKey, show(l.cfg[rateKey]))
 		}
 		s.Rate = rate
 	case snapshot.ClassBatchNormalization:
+		if l.keras1 {
+			// Keras 1 stores running_std, a standard deviation in some 1.x
+			// releases and a variance in others, beside a mode that changes
+			// what the layer computes: reading it would be a guess.
+			return s, fmt.Errorf("%w: layer %s (BatchNormalization) is from a Keras 1 model, whose running_std and mode tracker cannot read reliably: load the model with Keras 2 and save it again",
+				ErrUnsupported, quote.Short(l.name))
+		}
 		if !lastAxis(l.cfg["axis"]) {
 			return bad("axis %s: tracker supports normalisation over the feature axis only", show(l.cfg["axis"]))
 		}
 		s.Epsilon = 1e-3
 		if e, ok := number(l.cfg["epsilon"]); ok {
 			s.Epsilon = e
+		}
+		s.Momentum = 0.99 // Keras's default, when the config leaves it out
+		if m, ok := number(l.cfg["momentum"]); ok {
+			s.Momentum = m
 		}
 		s.Center = boolOr(l.cfg["center"], true)
 		s.Scale = boolOr(l.cfg["scale"], true)

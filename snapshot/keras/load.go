@@ -24,6 +24,9 @@ var (
 	ErrNotFound = errors.New("model not found")
 	// ErrNoStructure: a weights file with no architecture in it or beside it.
 	ErrNoStructure = errors.New("no structure")
+	// ErrAmbiguous: a path matches several structure/weights pairs, and
+	// guessing one could store the wrong model.
+	ErrAmbiguous = errors.New("ambiguous model files")
 	// ErrUnsupported: a layer, model class or input shape tracker cannot run.
 	ErrUnsupported = errors.New("unsupported model")
 	// ErrMismatch: structure and weights do not describe the same model.
@@ -39,13 +42,125 @@ type Files struct {
 	// Weights is an .h5/.hdf5 file (save_weights, model.save or a Keras 3
 	// .weights.h5) or a .keras zip.
 	Weights string
+	// Paired names the naming convention that paired Structure with
+	// Weights, such as "NAME.json with NAME_weights.h5", when it is one a
+	// user may not expect (anything but NAME_structure/NAME_weights and a
+	// shared stem). A caller should show it: a pairing by name is a guess
+	// the user can check. Empty when the user named both files or the
+	// pairing is the obvious one.
+	Paired string
 }
 
-// Resolve turns a path as a user types it into model files: a NAME prefix of
-// NAME_structure.json + NAME_weights.h5, a structure file with a weights file
-// of the same stem beside it, a .keras zip, an .h5 file, or a directory
-// holding exactly one model. structure, when set, overrides the
-// architecture.
+// convention is one way people name a structure file and its weights after
+// a common NAME: NAME+structure+".json" with NAME+weights+".h5".
+type convention struct {
+	structure, weights string
+	// obvious marks the pairings tracker always made silently; the others
+	// are reported through Files.Paired.
+	obvious bool
+}
+
+// conventions are the pairings Resolve tries, in the order it lists them.
+var conventions = []convention{
+	{"_structure", "_weights", true},     // tracker export, Model/DATE/NAME_structure.json
+	{"", "", true},                       // to_json and save_weights to the same stem
+	{"_architecture", "_weights", false}, // the Keras FAQ: my_model_architecture.json
+	{"", "_weights", false},              // hls4ml examples and tutorials: NAME.json
+}
+
+func (c convention) String() string {
+	return "NAME" + c.structure + ".json with NAME" + c.weights + ".h5"
+}
+
+var (
+	structureExts = []string{".json", ".yaml", ".yml"}
+	weightExts    = []string{".h5", ".hdf5"}
+)
+
+// pair is one structure/weights pairing found on disk.
+type pair struct {
+	structure, weights string
+	conv               convention
+}
+
+func (p pair) files() Files {
+	f := Files{Structure: p.structure, Weights: p.weights}
+	if !p.conv.obvious {
+		f.Paired = p.conv.String()
+	}
+	return f
+}
+
+func (p pair) String() string {
+	return filepath.Base(p.structure) + " with " + filepath.Base(p.weights)
+}
+
+func stemOf(p string) string { return strings.TrimSuffix(p, filepath.Ext(p)) }
+
+// weightsFor lists, by convention, where the weights of structure file s
+// may be, and the pairs of those that exist.
+func weightsFor(s string) (tried []string, found []pair) {
+	stem := stemOf(s)
+	seen := map[string]bool{}
+	for _, c := range conventions {
+		name, ok := strings.CutSuffix(stem, c.structure)
+		if !ok || (name == "" && c.structure != "") {
+			continue
+		}
+		for _, e := range weightExts {
+			w := name + c.weights + e
+			if seen[w] || w == s {
+				continue
+			}
+			seen[w] = true
+			tried = append(tried, w)
+			if isFile(w) {
+				found = append(found, pair{s, w, c})
+			}
+		}
+	}
+	return tried, found
+}
+
+// structuresFor lists, by convention, the structure files that exist for
+// weights file w.
+func structuresFor(w string) []pair {
+	stem := stemOf(w)
+	seen := map[string]bool{}
+	var found []pair
+	for _, c := range conventions {
+		name, ok := strings.CutSuffix(stem, c.weights)
+		if !ok || (name == "" && c.weights != "") {
+			continue
+		}
+		for _, e := range structureExts {
+			s := name + c.structure + e
+			if !seen[s] && isFile(s) {
+				found = append(found, pair{s, w, c})
+			}
+			seen[s] = true
+		}
+	}
+	return found
+}
+
+// ambiguous refuses several candidate pairs for what.
+func ambiguous(what string, ps []pair) error {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+	}
+	return fmt.Errorf("%w: %s matches %d structure/weights pairs (%s): name the files of the one to ingest", ErrAmbiguous, what, len(ps), quote.List(names))
+}
+
+// Resolve turns a path as a user types it into model files: a NAME prefix, a
+// structure file with its weights beside it, a .keras zip, an .h5 file, or a
+// directory holding exactly one model. A structure and a weights file pair
+// by any of the conventions people use (NAME_structure.json with
+// NAME_weights.h5, NAME.json with NAME.h5 or NAME_weights.h5,
+// NAME_architecture.json with NAME_weights.h5, .yaml as well as .json), and
+// a path that matches more than one pair is refused rather than guessed.
+// structure, when set, overrides the architecture.
 func Resolve(path, structure string) (Files, error) {
 	info, err := os.Stat(path)
 	switch {
@@ -61,68 +176,30 @@ func Resolve(path, structure string) (Files, error) {
 		if structure != "" {
 			return Files{}, fmt.Errorf("%s is a structure file and a structure (%s) was given too: pass the weights file as the path", path, structure)
 		}
-		w := siblingWeights(path)
-		if w == "" {
+		tried, found := weightsFor(path)
+		switch len(found) {
+		case 0:
 			return Files{}, fmt.Errorf("%w: no weights file beside %s (looked for %s): pass the weights file as the path and this file as its structure",
-				ErrNotFound, path, strings.Join(weightCandidates(path), ", "))
+				ErrNotFound, path, strings.Join(tried, ", "))
+		case 1:
+			return found[0].files(), nil
 		}
-		return Files{Structure: path, Weights: w}, nil
+		return Files{}, ambiguous(path, found)
 	case ".h5", ".hdf5", ".keras":
-		if structure == "" && ext != ".keras" {
-			structure = siblingStructure(path)
+		if structure != "" || ext == ".keras" {
+			return Files{Structure: structure, Weights: path}, nil
 		}
-		return Files{Structure: structure, Weights: path}, nil
+		found := structuresFor(path)
+		switch len(found) {
+		case 0:
+			return Files{Weights: path}, nil
+		case 1:
+			return found[0].files(), nil
+		}
+		return Files{}, ambiguous(path, found)
 	default:
 		return Files{}, fmt.Errorf("%s: unknown model file type %s: tracker reads .json/.yaml structures, .h5/.hdf5 weights and .keras files", path, quote.Short(ext))
 	}
-}
-
-var (
-	structureExts = []string{".json", ".yaml", ".yml"}
-	weightExts    = []string{".h5", ".hdf5"}
-)
-
-// weightCandidates lists where the weights of a structure file may be.
-func weightCandidates(structure string) []string {
-	stem := strings.TrimSuffix(structure, filepath.Ext(structure))
-	var c []string
-	if p, ok := strings.CutSuffix(stem, "_structure"); ok {
-		for _, e := range weightExts {
-			c = append(c, p+"_weights"+e)
-		}
-	}
-	for _, e := range weightExts {
-		c = append(c, stem+e)
-	}
-	return c
-}
-
-func siblingWeights(structure string) string {
-	for _, c := range weightCandidates(structure) {
-		if isFile(c) {
-			return c
-		}
-	}
-	return ""
-}
-
-// siblingStructure finds NAME.json beside NAME.h5, or NAME_structure.json
-// beside NAME_weights.h5.
-func siblingStructure(weights string) string {
-	stem := strings.TrimSuffix(weights, filepath.Ext(weights))
-	var stems []string
-	if p, ok := strings.CutSuffix(stem, "_weights"); ok {
-		stems = append(stems, p+"_structure")
-	}
-	stems = append(stems, stem)
-	for _, s := range stems {
-		for _, e := range structureExts {
-			if isFile(s + e) {
-				return s + e
-			}
-		}
-	}
-	return ""
 }
 
 func isFile(p string) bool {
@@ -130,74 +207,115 @@ func isFile(p string) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
+// resolvePrefix pairs the files named PREFIX plus a convention's suffixes.
 func resolvePrefix(prefix, structure string) (Files, error) {
-	var tried []string
-	s := structure
-	if s == "" {
-		for _, e := range structureExts {
-			tried = append(tried, prefix+"_structure"+e)
-			if isFile(prefix + "_structure" + e) {
-				s = prefix + "_structure" + e
-				break
+	var (
+		found          []pair
+		lone           string // a structure or weights file with no partner
+		triedS, triedW []string
+		seenPair       = map[[2]string]bool{}
+	)
+	base := filepath.Base(prefix)
+	for _, c := range conventions {
+		if n := base + c.structure + ".json"; !slices.Contains(triedS, n) {
+			triedS = append(triedS, n)
+		}
+		if n := base + c.weights + ".h5"; !slices.Contains(triedW, n) {
+			triedW = append(triedW, n)
+		}
+		ss := []string{structure}
+		if structure == "" {
+			ss = nil
+			for _, e := range structureExts {
+				ss = append(ss, prefix+c.structure+e)
+			}
+		}
+		for _, s := range ss {
+			for _, e := range weightExts {
+				w := prefix + c.weights + e
+				sOK, wOK := isFile(s), isFile(w)
+				switch {
+				case sOK && wOK && !seenPair[[2]string{s, w}]:
+					seenPair[[2]string{s, w}] = true
+					p := pair{s, w, c}
+					if structure != "" {
+						p.conv.obvious = true // the user named the structure
+					}
+					found = append(found, p)
+				case sOK && lone == "":
+					lone = s
+				case wOK && lone == "":
+					lone = w
+				}
 			}
 		}
 	}
-	var w string
-	for _, e := range weightExts {
-		tried = append(tried, prefix+"_weights"+e)
-		if isFile(prefix + "_weights" + e) {
-			w = prefix + "_weights" + e
-			break
-		}
-	}
+	lookedS := quote.List(triedS) + " (or .yaml, .yml)"
+	lookedW := quote.List(triedW) + " (or .hdf5)"
 	switch {
-	case s != "" && w != "":
-		return Files{Structure: s, Weights: w}, nil
-	case s != "":
-		return Files{}, fmt.Errorf("%w: found %s but no weights file beside it (looked for %s_weights.h5 and .hdf5)", ErrNotFound, s, prefix)
-	case w != "":
-		return Files{}, fmt.Errorf("%w: found %s but no structure beside it (looked for %s_structure.json and .yaml): give its structure too", ErrNoStructure, w, prefix)
+	case len(found) == 1:
+		return found[0].files(), nil
+	case len(found) > 1:
+		return Files{}, ambiguous("prefix "+prefix, found)
+	case lone != "" && slices.Contains(weightExts, strings.ToLower(filepath.Ext(lone))):
+		return Files{}, fmt.Errorf("%w: found %s but no structure beside it (looked for %s): give its structure too", ErrNoStructure, lone, lookedS)
+	case lone != "":
+		return Files{}, fmt.Errorf("%w: found %s but no weights file beside it (looked for %s)", ErrNotFound, lone, lookedW)
 	}
-	return Files{}, fmt.Errorf("%w: %s does not exist, and neither does any model file with that prefix (tried %s)", ErrNotFound, prefix, strings.Join(tried, ", "))
+	return Files{}, fmt.Errorf("%w: %s does not exist, and neither does any model file with that prefix (tried %s, and %s)",
+		ErrNotFound, prefix, lookedS, lookedW)
 }
 
-// resolveDir accepts a directory that holds exactly one model.
+// resolveDir accepts a directory that holds exactly one model: one
+// structure/weights pair by a naming convention, or one weights file
+// (.keras, full-model .h5, or weights with the given structure). Structure
+// files that pair with nothing are left alone: training scripts save
+// history and settings as JSON beside the model.
 func resolveDir(dir, structure string) (Files, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return Files{}, fmt.Errorf("%s: %w", dir, err)
 	}
-	var found []Files
-	used := map[string]bool{}
+	var (
+		pairs []pair
+		used  = map[string]int{}
+	)
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		if e.IsDir() || structure != "" || !slices.Contains(structureExts, strings.ToLower(filepath.Ext(p))) {
 			continue
 		}
-		if w := siblingWeights(p); w != "" {
-			found = append(found, Files{Structure: p, Weights: w})
-			used[w] = true
+		_, found := weightsFor(p)
+		for _, f := range found {
+			pairs = append(pairs, f)
+			used[f.weights]++
 		}
 	}
+	var alone []string
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		ext := strings.ToLower(filepath.Ext(p))
-		if e.IsDir() || used[p] || (ext != ".keras" && !slices.Contains(weightExts, ext)) {
+		if e.IsDir() || used[p] > 0 || (ext != ".keras" && !slices.Contains(weightExts, ext)) {
 			continue
 		}
-		found = append(found, Files{Structure: structure, Weights: p})
+		alone = append(alone, p)
 	}
-	switch len(found) {
-	case 0:
-		return Files{}, fmt.Errorf("%w: directory %s holds no model: expected NAME_structure.json with NAME_weights.h5, NAME.json with NAME.h5, a .keras file or a full-model .h5", ErrNotFound, dir)
-	case 1:
-		return found[0], nil
+	switch {
+	case len(pairs) == 0 && len(alone) == 0:
+		return Files{}, fmt.Errorf("%w: directory %s holds no model: expected NAME_structure.json with NAME_weights.h5, NAME.json with NAME.h5 or NAME_weights.h5, NAME_architecture.json with NAME_weights.h5, a .keras file or a full-model .h5", ErrNotFound, dir)
+	case len(pairs) == 1 && len(alone) == 0:
+		return pairs[0].files(), nil
+	case len(pairs) == 0 && len(alone) == 1:
+		return Files{Structure: structure, Weights: alone[0]}, nil
 	}
 	var names []string
-	for _, f := range found {
-		names = append(names, filepath.Base(f.Weights))
+	for _, p := range pairs {
+		names = append(names, p.String())
 	}
-	return Files{}, fmt.Errorf("directory %s holds %d models (%s): name the one to ingest", dir, len(found), quote.List(names))
+	for _, a := range alone {
+		names = append(names, filepath.Base(a))
+	}
+	return Files{}, fmt.Errorf("%w: directory %s holds %d models (%s): name the one to ingest", ErrAmbiguous, dir, len(names), quote.List(names))
 }
 
 // Load reads and validates one model version. Nothing is written anywhere

@@ -290,7 +290,7 @@ func (wf *weightsFile) readLegacyGroup(g *hdf5.Group, path string) (weightGroup,
 		if err != nil {
 			return wg, err
 		}
-		t.role = roleOf(wn)
+		t.role = keras1Role(wg.name, roleOf(wn))
 		wg.tensors = append(wg.tensors, t)
 	}
 	return wg, nil
@@ -303,6 +303,23 @@ func roleOf(weightName string) string {
 		r = r[:i]
 	}
 	return r
+}
+
+// keras1Roles maps the suffixes of Keras 1 weight names to Keras 2 roles.
+// BatchNormalization's running_std keeps its name: tracker refuses Keras 1
+// normalisation rather than guess whether it holds a deviation or a variance.
+var keras1Roles = map[string]string{"W": "kernel", "b": "bias", "gamma": "gamma", "beta": "beta"}
+
+// keras1Role turns a Keras 1 weight name, LAYER_W or LAYER_b with no scope
+// ("dense_1_W", or "dense_1_W:0" on TensorFlow), into kernel or bias.
+// Keras 2 names always carry a scope ("dense_1/kernel:0") and pass through.
+func keras1Role(layer, role string) string {
+	if r, ok := strings.CutPrefix(role, layer+"_"); ok {
+		if k, ok := keras1Roles[r]; ok {
+			return k
+		}
+	}
+	return role
 }
 
 // readV3 reads the Keras 3 layout, layers/<auto_name>/vars/<i>. Files saved

@@ -15,7 +15,9 @@ import (
 // Export writes snap as DIR/NAME_structure.json (model.to_json form) and
 // DIR/NAME_weights.h5 in the layout Keras 2.2.4's save_weights writes, with
 // fixed-length name attributes, so Keras, h5py and tracker can read it back
-// with every weight bit-identical. It returns the two paths.
+// with every weight bit-identical. Both files say Keras 2.2.4 and
+// tensorflow, the layout they have, whatever wrote the source. It returns
+// the two paths.
 func Export(snap *snapshot.Snapshot, dir, name string) (structure, weights string, err error) {
 	structure = filepath.Join(dir, name+"_structure.json")
 	weights = filepath.Join(dir, name+"_weights.h5")
@@ -36,35 +38,99 @@ func Export(snap *snapshot.Snapshot, dir, name string) (structure, weights strin
 	return structure, weights, nil
 }
 
-// StructureJSON renders the architecture as a Keras 2 Sequential config.
+// The version attributes Export writes in both files. The files have the
+// layout of Keras 2.2.4's save_weights and model.to_json whatever Keras
+// wrote the source, and readers (Keras, tracker) choose how to parse a file
+// by these attributes, so they name the layout written, not the source's
+// Keras; the source's version stays in the snapshot's Meta.
+const (
+	writtenKerasVersion = "2.2.4"
+	writtenBackend      = "tensorflow"
+)
+
+// StructureJSON renders the architecture as Keras 2.2.4's model.to_json
+// does: a Sequential config, or a functional "Model" config (an InputLayer
+// and the chain wired through inbound_nodes) when the snapshot was read from
+// a functional model, so the export has the form that was read.
 func StructureJSON(snap *snapshot.Snapshot) ([]byte, error) {
+	ls := snap.Layers()
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("the snapshot has no layers")
+	}
+	input := ls[0].Inbound
+	functional := input != ""
 	var layers []any
-	for i, l := range snap.Layers() {
-		cfg := map[string]any{"name": l.Name, "trainable": true, "dtype": "float32"}
-		if i == 0 {
+	if functional {
+		layers = append(layers, map[string]any{
+			"name":       input,
+			"class_name": "InputLayer",
+			"config": map[string]any{
+				"batch_input_shape": []any{nil, snap.Inputs()},
+				"dtype":             "float32",
+				"sparse":            false,
+				"name":              input,
+			},
+			"inbound_nodes": []any{},
+		})
+	}
+	prev := input
+	for i, l := range ls {
+		cfg := layerSettings(l)
+		entry := map[string]any{"class_name": l.Class, "config": cfg}
+		switch {
+		case functional:
+			entry["name"] = l.Name
+			entry["inbound_nodes"] = []any{[]any{[]any{prev, 0, 0, map[string]any{}}}}
+			prev = l.Name
+		case i == 0:
 			cfg["batch_input_shape"] = []any{nil, snap.Inputs()}
 		}
-		switch l.Class {
-		case snapshot.ClassDense:
-			cfg["units"], cfg["activation"], cfg["use_bias"] = l.Units, l.Activation, l.UseBias
-		case snapshot.ClassActivation:
-			cfg["activation"] = l.Activation
-		case snapshot.ClassDropout:
-			cfg["rate"] = l.Rate
-		case snapshot.ClassBatchNormalization:
-			cfg["axis"], cfg["epsilon"], cfg["center"], cfg["scale"], cfg["momentum"] = -1, l.Epsilon, l.Center, l.Scale, 0.99
-		case snapshot.ClassFlatten:
-			cfg["data_format"] = "channels_last"
-		}
-		layers = append(layers, map[string]any{"class_name": l.Class, "config": cfg})
+		layers = append(layers, entry)
 	}
-	meta := snap.Meta()
-	return json.MarshalIndent(map[string]any{
+	top := map[string]any{
 		"class_name":    "Sequential",
-		"config":        map[string]any{"name": "sequential", "layers": layers},
-		"keras_version": meta.KerasVersion,
-		"backend":       firstNonEmpty(meta.Backend, "tensorflow"),
-	}, "", "  ")
+		"config":        map[string]any{"name": "sequential_1", "layers": layers},
+		"keras_version": writtenKerasVersion,
+		"backend":       writtenBackend,
+	}
+	if functional {
+		top["class_name"] = "Model"
+		top["config"] = map[string]any{
+			"name":          "model_1",
+			"layers":        layers,
+			"input_layers":  []any{[]any{input, 0, 0}},
+			"output_layers": []any{[]any{prev, 0, 0}},
+		}
+	}
+	return json.MarshalIndent(top, "", "  ")
+}
+
+// defaultMomentum is Keras's BatchNormalization momentum, written when the
+// snapshot does not know the layer's own (a version read from a store,
+// whose record has no momentum).
+const defaultMomentum = 0.99
+
+// layerSettings is a layer's Keras 2 config: every setting the snapshot
+// holds for its class.
+func layerSettings(l snapshot.Layer) map[string]any {
+	cfg := map[string]any{"name": l.Name, "trainable": true, "dtype": "float32"}
+	switch l.Class {
+	case snapshot.ClassDense:
+		cfg["units"], cfg["activation"], cfg["use_bias"] = l.Units, l.Activation, l.UseBias
+	case snapshot.ClassActivation:
+		cfg["activation"] = l.Activation
+	case snapshot.ClassDropout:
+		cfg["rate"] = l.Rate
+	case snapshot.ClassBatchNormalization:
+		momentum := l.Momentum
+		if momentum == 0 {
+			momentum = defaultMomentum
+		}
+		cfg["axis"], cfg["epsilon"], cfg["center"], cfg["scale"], cfg["momentum"] = -1, l.Epsilon, l.Center, l.Scale, momentum
+	case snapshot.ClassFlatten:
+		cfg["data_format"] = "channels_last"
+	}
+	return cfg
 }
 
 func writeWeights(snap *snapshot.Snapshot, path string) error {
@@ -78,14 +144,13 @@ func writeWeights(snap *snapshot.Snapshot, path string) error {
 	for _, l := range snap.Layers() {
 		names = append(names, l.Name)
 	}
-	meta := snap.Meta()
 	if err := writeStrings(root, "layer_names", names, fixedArray); err != nil {
 		return err
 	}
-	if err := writeStrings(root, "backend", []string{firstNonEmpty(meta.Backend, "tensorflow")}, vlenScalar); err != nil {
+	if err := writeStrings(root, "backend", []string{writtenBackend}, vlenScalar); err != nil {
 		return err
 	}
-	if err := writeStrings(root, "keras_version", []string{firstNonEmpty(meta.KerasVersion, "2.2.4")}, vlenScalar); err != nil {
+	if err := writeStrings(root, "keras_version", []string{writtenKerasVersion}, vlenScalar); err != nil {
 		return err
 	}
 	for _, l := range snap.Layers() {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/snapshot"
-	"github.com/tracker-ml/tracker/snapshot/keras"
 	"github.com/tracker-ml/tracker/snapshot/snapshottest"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -42,13 +42,18 @@ func csvSafeStore(t *testing.T) (db, data string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mdir := filepath.Join(tmp, "Model", "20190114")
-	if _, _, err := keras.Export(snap, mdir, "planted"); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, db, "ingest", filepath.Join(mdir, "planted"))
+	// Stored through the API, as ingest does: an exported file would say
+	// which Keras layout it really is, not the hostile version.
 	s, err := tracker.Open(db, tracker.Options{Now: func() time.Time { return fixedNow }})
 	if err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Now: func() time.Time { return fixedNow }}
+	var exps []tracker.Experiment
+	for _, r := range experiments.DataFree(snap) {
+		exps = append(exps, record(r, env, 0))
+	}
+	if _, err := s.Ingest([]tracker.IngestRequest{{Model: tracker.DefaultModel, Week: "2019-01-14", Snapshot: snap, Experiments: exps}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetFeatures(tracker.DefaultModel, formulaFeatures); err != nil {

@@ -21,8 +21,17 @@ func newExportModelCmd(g *globals) *cobra.Command {
 		Use:   "export-model WEEK [--model NAME] --out DIR",
 		Short: "Write a stored version back out as Keras files",
 		Long: `Write the latest version of WEEK as DIR/<model>_structure.json and
-DIR/<model>_weights.h5 in the Keras 2 save_weights layout, every weight
-bit-identical to what was ingested. Keras, h5py and tracker ingest read it.`,
+DIR/<model>_weights.h5 in the Keras 2.2.4 save_weights and to_json layout,
+every weight bit-identical to what was ingested. Both files say
+keras_version 2.2.4 and backend tensorflow, the layout they have; the
+source's Keras version stays in tracker show. Keras, h5py and tracker
+ingest read them.
+
+The export keeps the form that was read (Sequential, or a functional
+chain) and every layer setting, BatchNormalization's momentum included, and
+has the same content hash as the stored version. Versions stored before
+tracker kept the form and momentum export as Sequential with Keras's
+default momentum 0.99.`,
 		Args: exactArgs(1, "one WEEK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.week = args[0]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -79,7 +80,7 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 				return usagef("cannot tell the week of %s: no YYYYMMDD or YYYY-MM-DD directory in its path; pass --week YYYY-MM-DD", path)
 			}
 		}
-		snap, err := loadModel(path, opts.structure, opts.allowNonFinite)
+		snap, err := loadModel(path, opts.structure, opts.allowNonFinite, g.env.ErrOut)
 		if err != nil {
 			return err
 		}
@@ -125,15 +126,23 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 	return nil
 }
 
-// loadModel resolves, reads and checks one model PATH.
-func loadModel(path, structure string, allowNonFinite bool) (*snapshot.Snapshot, error) {
+// loadModel resolves, reads and checks one model PATH. A pairing by a
+// convention the user may not expect is noted on errOut, so a wrong guess
+// is seen before the week is trusted.
+func loadModel(path, structure string, allowNonFinite bool, errOut io.Writer) (*snapshot.Snapshot, error) {
 	files, err := keras.Resolve(path, structure)
 	var snap *snapshot.Snapshot
 	if err == nil {
+		if files.Paired != "" {
+			fmt.Fprintf(errOut, "tracker: paired %s with %s (%s)\n", files.Structure, files.Weights, files.Paired)
+		}
 		snap, err = keras.Load(files)
 	}
-	if errors.Is(err, keras.ErrNoStructure) {
+	switch {
+	case errors.Is(err, keras.ErrNoStructure):
 		return nil, fmt.Errorf("%w: pass it with --structure FILE", err)
+	case errors.Is(err, keras.ErrAmbiguous):
+		return nil, fmt.Errorf("%w (pass the weights file as PATH and its structure with --structure FILE)", err)
 	}
 	if err != nil {
 		return nil, err
