@@ -31,9 +31,14 @@ func newIngestCmd(g *globals) *cobra.Command {
 		Long: `Store each model as an immutable version of a model series.
 
 PATH may be a prefix (Model/20190114/0_10.1 for 0_10.1_structure.json and
-0_10.1_weights.h5), a structure file with its weights beside it (model.json
-and model.h5, or model.yaml), a full-model .h5/.hdf5, a .keras file, a
-directory holding one model, or a weights file with --structure.
+0_10.1_weights.h5), a structure file with its weights beside it, a
+full-model .h5/.hdf5, a .keras file, a directory holding one model, or a
+weights file with --structure. A structure and its weights pair as
+NAME_structure + NAME_weights, NAME + NAME, NAME_architecture +
+NAME_weights or NAME + NAME_weights (structure .json, .yaml or .yml;
+weights .h5 or .hdf5); ingest says which pair it chose by the last two
+rules, and refuses to guess when several pairs match. Keras 1 files
+(Dense, Dropout, Activation, Flatten) read too.
 
 The week comes from --week, else from a YYYYMMDD or YYYY-MM-DD directory in
 the path. Every model is read and checked before the store is touched, and
