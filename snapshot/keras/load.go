@@ -610,23 +610,32 @@ func (z *zipModel) openWeights(mc *modelConfig) (*weightsFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("extract weights of %s: %w", z.path, err)
 	}
-	defer os.Remove(tmp.Name())
+	// The copy is the user's weights in the clear: its name goes as soon
+	// as libhdf5 holds it open (libhdf5 refuses a file already unlinked),
+	// so a kill can leave it behind only while it is being written.
+	path := tmp.Name()
+	defer os.Remove(path)
 	rc, err := wm.Open()
 	var n int64
 	if err == nil {
 		n, err = io.Copy(tmp, io.LimitReader(rc, limit+1))
 		rc.Close()
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	switch {
 	case err != nil:
+		tmp.Close()
 		return nil, fmt.Errorf("%s: model.weights.h5 cannot be extracted: %s", z.path, zipProblem(err))
 	case n > limit:
+		tmp.Close()
 		return nil, fmt.Errorf("%s: model.weights.h5 inflates past the %s its architecture (%d weights) can need: the file is damaged or not a Keras model", z.path, safefile.Size(limit), params)
 	}
-	return openWeights(tmp.Name(), z.path+": model.weights.h5")
+	wf := &weightsFile{name: z.path + ": model.weights.h5", fd: tmp}
+	if err := wf.open(path); err != nil {
+		wf.Close()
+		return nil, err
+	}
+	os.Remove(path)
+	return wf, nil
 }
 
 // readMember inflates one zip member of at most max bytes: refused on its
