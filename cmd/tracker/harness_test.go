@@ -22,6 +22,10 @@ import (
 // process's exit code, signals and peak memory.
 var trackerBin string
 
+// scratchRoot holds what the tests share across cases (the binary, the
+// good inputs, the crash inputs); TestMain removes it at the end.
+var scratchRoot string
+
 func TestMain(m *testing.M) {
 	code := func() int {
 		dir, err := os.MkdirTemp("", "tracker-bin-")
@@ -30,6 +34,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
+		scratchRoot = dir
 		if _, err := exec.LookPath("go"); err == nil {
 			bin := filepath.Join(dir, "tracker")
 			out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()

@@ -31,7 +31,7 @@ const (
 // goodInputs is built once: a directory with a good model and data, and a
 // store holding that model's week 2019-01-14, for cases to start from.
 var goodInputs = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tracker-hostile-good-")
+	dir, err := os.MkdirTemp(scratchRoot, "tracker-hostile-good-")
 	if err != nil {
 		return "", err
 	}
@@ -56,13 +56,18 @@ func TestHostileInputsAreRefusedCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixtures := sharedFixtures()
-	n := 0
+	n, ran := 0, 0
 	for _, c := range cases {
 		if !c.IsDir() {
 			continue
 		}
 		n++
 		t.Run(c.Name(), func(t *testing.T) {
+			defer func() {
+				if !t.Skipped() {
+					ran++
+				}
+			}()
 			caseDir, err := filepath.Abs(filepath.Join(hostileDir, c.Name()))
 			if err != nil {
 				t.Fatal(err)
@@ -104,8 +109,9 @@ func TestHostileInputsAreRefusedCleanly(t *testing.T) {
 			t.Logf("exit %d in %s, peak %d MB: %s", r.code, r.elapsed.Round(time.Millisecond), r.maxRSS>>20, strings.TrimSpace(cut(r.stderr)))
 		})
 	}
-	if n < 40 {
-		t.Errorf("the corpus has %d cases, want at least 40", n)
+	t.Logf("%d of %d cases ran (the others need files this machine lacks)", ran, n)
+	if ran < 40 {
+		t.Errorf("%d hostile cases ran, want at least 40", ran)
 	}
 }
 
