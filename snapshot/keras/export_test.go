@@ -47,14 +47,7 @@ func TestExportKeepsFormAndMomentum(t *testing.T) {
 		{"a Keras 2 Sequential model with momentum 0.9 stays Sequential with 0.9", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			files, err := Resolve(fixtures.Keras(t, "diabetes4-keras-zip-keras35-batchnorm/model.keras"), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			base, err := Load(files)
-			if err != nil {
-				t.Fatal(err)
-			}
+			base := loadFixture(t, "diabetes4-keras-zip-keras35-batchnorm/model.keras")
 			// The weights of the fixture, in Keras 2 layout, under a
 			// structure written here by hand.
 			dir := t.TempDir()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tracker-ml/tracker/internal/fixtures"
+	"github.com/tracker-ml/tracker/snapshot"
 )
 
 func TestExportRoundTripsBitExactly(t *testing.T) {
@@ -18,14 +19,7 @@ func TestExportRoundTripsBitExactly(t *testing.T) {
 		"diabetes4-keras-zip-keras35-batchnorm/model.keras",
 	} {
 		t.Run(rel, func(t *testing.T) {
-			files, err := Resolve(fixtures.Keras(t, rel), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			orig, err := Load(files)
-			if err != nil {
-				t.Fatal(err)
-			}
+			orig := loadFixture(t, rel)
 			dir := t.TempDir()
 			s, w, err := Export(orig, dir, "model")
 			if err != nil {
@@ -86,14 +80,7 @@ print(json.dumps({"layer_names": names, "kernel": [float(x) for x in g[wn[0]][()
 }
 
 func TestExportWritesFilesNamedForTheModel(t *testing.T) {
-	files, err := Resolve(fixtures.Keras(t, "pima-json-h5-keras224/022.json"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := Load(files)
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := loadFixture(t, "pima-json-h5-keras224/022.json")
 	dir := t.TempDir()
 	if _, _, err := Export(snap, dir, "churn"); err != nil {
 		t.Fatal(err)
@@ -103,4 +90,19 @@ func TestExportWritesFilesNamedForTheModel(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// loadFixture resolves and loads a shared Keras fixture, or skips the test
+// when the fixtures are absent.
+func loadFixture(t testing.TB, rel string) *snapshot.Snapshot {
+	t.Helper()
+	files, err := Resolve(fixtures.Keras(t, rel), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }
