@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 
@@ -696,7 +697,7 @@ func (g *group) Go(what string, f func()) {
 				g.mu.Lock()
 				defer g.mu.Unlock()
 				if g.err == nil {
-					g.err = fmt.Errorf("internal error in %s: %v", what, p)
+					g.err = fmt.Errorf("internal error in %s: %v (a bug in tracker; please report it with this stack)\n%s", what, p, debug.Stack())
 				}
 			}
 		}()
