@@ -57,9 +57,9 @@ func (s *Store) Backup(path string, replace bool) (int64, error) {
 	if replace {
 		err = os.Rename(name, path)
 	} else {
-		// link(2) fails if path appeared meanwhile, where rename would
+		// linkNew fails if path appeared meanwhile, where rename would
 		// replace it.
-		err = os.Link(name, path)
+		err = linkNew(name, path)
 		if errors.Is(err, fs.ErrExist) {
 			return 0, fmt.Errorf("back up %s: %w: %s", s.path, ErrExists, path)
 		}

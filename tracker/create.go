@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
 
 	"github.com/tracker-ml/tracker/migrations"
 )
@@ -35,8 +36,11 @@ func strayPrefix(path string) string {
 // 1 that the next ingest refuses. Instead the store is built in a
 // temporary file in path's directory (mode 0600: weights may be
 // confidential), at the latest schema in one transaction, synced, and then
-// hard-linked to path. link(2), unlike rename(2), fails when path exists,
-// so a store another process created meanwhile is kept and opened instead.
+// hard-linked to path (or, without hard links, renamed with
+// RENAME_NOREPLACE: linkNew). Both, unlike rename(2), fail when path
+// exists, so a store another process created meanwhile is kept and opened
+// instead. Another process's removeStrays may delete the temporary file
+// before it is linked; create then returns errRetry.
 func create(path string, timeout time.Duration) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, strayPrefix(path)+"*")
@@ -70,26 +74,18 @@ func create(path string, timeout time.Duration) error {
 	}
 	createStep("schema written")
 	// bbolt's commit synced the pages; this syncs the file's size and mode.
-	if err := syncPath(name); err != nil {
+	if err := syncPath(name); errors.Is(err, fs.ErrNotExist) {
+		return errRetry
+	} else if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
 	createStep("synced")
 
-	switch err := os.Link(name, path); {
+	switch err := linkNew(name, path); {
 	case errors.Is(err, fs.ErrExist):
 		return nil // another process created it first: open theirs
 	case errors.Is(err, fs.ErrNotExist):
 		return errRetry
-	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.ENOTSUP), errors.Is(err, syscall.EMLINK):
-		// A file system without hard links (FAT, some network mounts):
-		// rename instead, which replaces a store made in the moment
-		// since the stat; only another creator racing this one could.
-		if _, err := os.Lstat(path); err == nil {
-			return nil
-		}
-		if err := os.Rename(name, path); err != nil {
-			return fmt.Errorf("create store %s: %w", path, err)
-		}
 	case err != nil:
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
@@ -98,6 +94,49 @@ func create(path string, timeout time.Duration) error {
 		return fmt.Errorf("create store %s: sync directory: %w", path, err)
 	}
 	return nil
+}
+
+// link and renameNoReplace are the system calls linkNew makes; tests
+// replace them to act as file systems without hard links or without
+// RENAME_NOREPLACE.
+var (
+	link            = os.Link
+	renameNoReplace = func(oldpath, newpath string) error {
+		return unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	}
+)
+
+// linkNew gives the file at tmp the new name dst, failing with an error
+// matching fs.ErrExist when dst exists, so a file another process put there
+// meanwhile is never replaced. It hard-links tmp (the caller removes the
+// old name); on a file system without hard links (FAT, exFAT, some network
+// mounts) it renames tmp with RENAME_NOREPLACE, which fails on an existing
+// dst just as link does. Where neither works it fails rather than use a
+// plain rename, which would replace a file made since any check.
+func linkNew(tmp, dst string) error {
+	err := link(tmp, dst)
+	if !linksUnsupported(err) {
+		return err
+	}
+	switch rerr := renameNoReplace(tmp, dst); {
+	case rerr == nil:
+		return nil
+	case errors.Is(rerr, unix.EINVAL), errors.Is(rerr, unix.ENOSYS), errors.Is(rerr, unix.ENOTSUP), errors.Is(rerr, unix.EOPNOTSUPP):
+		return fmt.Errorf("the file system of %s supports neither hard links (%v) nor renaming without replacing (%v): a plain rename could replace a file another process just made there", filepath.Dir(dst), err, rerr)
+	default:
+		return &os.LinkError{Op: "rename", Old: tmp, New: dst, Err: rerr}
+	}
+}
+
+// linksUnsupported says whether a failed link(2) means the file system
+// has no hard links, rather than that the name is taken or the file gone.
+func linksUnsupported(err error) bool {
+	for _, e := range []error{unix.EPERM, unix.ENOTSUP, unix.EOPNOTSUPP, unix.EXDEV, unix.EMLINK, unix.ENOSYS} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // removeStrays deletes temporary files that a crashed create left beside

@@ -43,21 +43,26 @@ type boltDB struct {
 
 // View runs fn in a read transaction; damage becomes a DamagedError.
 func (d boltDB) View(fn func(*bolt.Tx) error) error {
-	return guard(d.path, "reading it", func() error { return d.DB.View(fn) })
+	return guard(d.DB, d.path, "reading it", func() error { return d.DB.View(fn) })
 }
 
 // Update runs fn in a write transaction; damage becomes a DamagedError,
 // and bbolt rolls the transaction back, so nothing of it is committed.
 func (d boltDB) Update(fn func(*bolt.Tx) error) error {
-	return guard(d.path, "writing to it", func() error { return d.DB.Update(fn) })
+	return guard(d.DB, d.path, "writing to it", func() error { return d.DB.Update(fn) })
 }
 
-// guard runs fn, a call into bbolt, and turns a panic that bbolt raised on
-// bytes it cannot parse, or a memory fault on its memory map, into a
-// DamagedError. debug.SetPanicOnFault makes such a fault (SIGBUS past the
-// end of a truncated file) a panic this goroutine can recover, instead of
-// a crash. Any other panic is a bug in tracker and goes on up.
-func guard(path, doing string, fn func() error) (err error) {
+// guard runs fn, a call into bbolt on db (nil while opening), and turns a
+// panic that bbolt raised on bytes it cannot parse, or a memory fault on
+// its memory map, into a DamagedError. debug.SetPanicOnFault makes such a
+// fault (SIGBUS past the end of a truncated file) a panic this goroutine
+// can recover, instead of a crash. bbolt also panics when tracker misuses
+// it (a nil bucket, a managed commit), so a panic inside bbolt that is not
+// a fault counts as damage only when a fresh walk of the file's pages
+// (confirmDamage) finds some: calling a sound store damaged would have the
+// user restore a backup over it and lose what came after. Any other panic
+// is a bug in tracker and goes on up.
+func guard(db *bolt.DB, path, doing string, fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		r := recover()
@@ -68,25 +73,81 @@ func guard(path, doing string, fn func() error) (err error) {
 		if !ok {
 			panic(r)
 		}
+		if !isFault(r) {
+			problems := confirmDamage(db, path)
+			if len(problems) == 0 {
+				panic(r)
+			}
+			found += ", and a check of its pages found: " + problems[0]
+			if len(problems) > 1 {
+				found += fmt.Sprintf(" (and %d more problems)", len(problems)-1)
+			}
+		}
 		err = &DamagedError{Path: path, Found: found + ", while " + doing}
 	}()
 	return fn()
 }
 
-// damageFrom says whether a recovered panic comes from the store's bytes:
-// a fault on mapped memory (an error with an Addr method, which the runtime
-// raises only under SetPanicOnFault and never for a nil pointer), or a
-// panic raised inside bbolt, whose origin is the function that panicked.
+// isFault says whether a recovered panic is a fault on mapped memory: an
+// error with an Addr method, which the runtime raises only under
+// SetPanicOnFault and never for a nil pointer (address below 4096).
+func isFault(r any) bool {
+	f, ok := r.(interface{ Addr() uintptr })
+	if !ok {
+		return false
+	}
+	_, ok = r.(runtime.Error)
+	return ok && f.Addr() >= 4096
+}
+
+// damageFrom says whether a recovered panic may come from the store's
+// bytes: a fault on mapped memory (isFault), or a panic raised inside
+// bbolt, whose origin is the function that panicked. A panic in tracker's
+// own code, a nil pointer dereference included, never is.
 func damageFrom(r any, origin string) (string, bool) {
-	if f, ok := r.(interface{ Addr() uintptr }); ok {
-		if _, ok := r.(runtime.Error); ok {
-			return fmt.Sprintf("reading a page faulted at address %#x: the file is shorter than its pages, or changed while open", f.Addr()), true
-		}
+	if isFault(r) {
+		return fmt.Sprintf("reading a page faulted at address %#x: the file is shorter than its pages, or changed while open", r.(interface{ Addr() uintptr }).Addr()), true
 	}
 	if strings.HasPrefix(origin, "go.etcd.io/bbolt") {
 		return fmt.Sprintf("bbolt found a page it cannot read (%s)", quote.Cut(fmt.Sprint(r), 300)), true
 	}
 	return "", false
+}
+
+// confirmDamage looks for damage after bbolt panicked, reading the file
+// with ReadAt, never through the memory map: checkStructure in a fresh
+// read transaction on db, or, while opening (db nil), the page walk from
+// the meta page bbolt opens at. A file it cannot read again counts as
+// damaged: the panic is all there is to go on.
+func confirmDamage(db *bolt.DB, path string) (problems []string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return []string{fmt.Sprintf("the file cannot be read again: %v", err)}
+	}
+	defer f.Close()
+	if db == nil {
+		ms := readMetas(f)
+		if ms.used < 0 {
+			return []string{"neither meta page is readable"}
+		}
+		m := ms.page[ms.used]
+		w := &pageWalk{r: f, pageSize: int64(m.pageSize), hwm: m.pgid, used: make([]bool, m.pgid), free: make([]bool, m.pgid)}
+		w.used[0], w.used[1] = true, true
+		w.freelist(m.freelist)
+		w.tree(m.root, "", 0)
+		return w.problems
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			problems = []string{fmt.Sprintf("reading it again panicked too (%s)", quote.Cut(fmt.Sprint(r), 300))}
+		}
+	}()
+	db.View(func(tx *bolt.Tx) error {
+		_, problems = checkStructure(tx, f)
+		return nil
+	})
+	return problems
 }
 
 // panicOrigin is the function that panicked, called from a deferred
@@ -249,7 +310,36 @@ func precheck(f *os.File, path string) error {
 	if m.freelist == noFreelist {
 		return fmt.Errorf("%w: %s is not a tracker store (a bbolt database without a stored freelist): pass the right file with --db", ErrForeign, path)
 	}
+	if found := freelistCount(f, m); found != "" {
+		return &DamagedError{Path: path, Found: found}
+	}
 	return nil
+}
+
+// freelistCount checks, as pageWalk.freelist does, that the freelist page
+// m points at lists no more page ids than it and its overflow pages hold,
+// all within m's pages: bbolt copies that many ids while opening
+// (PreLoadFreelist), and a damaged count would make it allocate gigabytes
+// and die out of memory, which no recover can catch. It says what is
+// wrong, or "".
+func freelistCount(r io.ReaderAt, m metaPage) string {
+	id := m.freelist
+	b := make([]byte, pageHeaderSize+8)
+	if _, err := r.ReadAt(b, int64(id)*int64(m.pageSize)); err != nil {
+		return fmt.Sprintf("freelist page %d cannot be read: %v", id, err)
+	}
+	last := id + uint64(native.Uint32(b[12:]))
+	if last < id || last >= m.pgid {
+		return fmt.Sprintf("freelist page %d runs on to page %d, past the file's %d pages", id, last, m.pgid)
+	}
+	n, off := uint64(native.Uint16(b[10:])), uint64(pageHeaderSize)
+	if n == 0xFFFF { // the count did not fit: it is the first id
+		n, off = native.Uint64(b[pageHeaderSize:]), off+8
+	}
+	if size := (last - id + 1) * uint64(m.pageSize); n > (size-off)/8 {
+		return fmt.Sprintf("freelist page %d lists %d pages, more than it can hold", id, n)
+	}
+	return ""
 }
 
 func firstProblem(ms ...metaPage) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -263,4 +264,71 @@ func damagedCopy(t *testing.T, good string, damage func(testing.TB, string)) str
 	}
 	damage(t, path)
 	return path
+}
+
+// openChildEnv names the store a child test process opens (see
+// TestOpenRefusesAFreelistCountPastItsPages).
+const openChildEnv = "TRACKER_TEST_OPEN_DAMAGED"
+
+// A freelist page whose count (0xFFFF: the real count is the first id)
+// claims 2^33 pages would make bbolt allocate 64 GiB while opening, and
+// the process die out of memory. The open runs in a child process limited
+// to 2 GiB of address space, so a regression fails the test, not the
+// machine.
+func TestOpenRefusesAFreelistCountPastItsPages(t *testing.T) {
+	if path := os.Getenv(openChildEnv); path != "" {
+		for _, readOnly := range []bool{true, false} {
+			s, err := tracker.Open(path, tracker.Options{ReadOnly: readOnly, LockTimeout: time.Second})
+			if err == nil {
+				s.Close()
+				t.Fatalf("open (read-only %v) succeeded, want ErrDamaged", readOnly)
+			}
+			if !errors.Is(err, tracker.ErrDamaged) || !strings.Contains(err.Error(), "lists 8589934592 pages, more than it can hold") {
+				t.Errorf("open (read-only %v): %v, want ErrDamaged saying the freelist lists too many pages", readOnly, err)
+			}
+		}
+		return
+	}
+	t.Parallel()
+	s, path := newStore(t)
+	mustIngest(t, s, request("m", week(0), model(t, 1, small)))
+	closed(t, s, path)
+	var pageSize, txid int64
+	rawView(t, path, func(tx *bolt.Tx) error {
+		pageSize, txid = int64(tx.DB().Info().PageSize), int64(tx.ID())
+		return nil
+	})
+	b := fileBytes(t, path)
+	freelist := int64(binary.NativeEndian.Uint64(b[txid%2*pageSize+16+32:]))
+	p := b[freelist*pageSize:]
+	binary.NativeEndian.PutUint16(p[10:], 0xFFFF)
+	binary.NativeEndian.PutUint64(p[16:], 1<<33)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	args := []string{os.Args[0], "-test.run=^TestOpenRefusesAFreelistCountPastItsPages$", "-test.v"}
+	if prlimit, err := exec.LookPath("prlimit"); err == nil {
+		args = append([]string{prlimit, "--as=" + strconv.Itoa(2<<30)}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), openChildEnv+"="+path, "GOMEMLIMIT=1GiB")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("child opening the damaged store: %v\n%s", err, out)
+	}
+}
+
+// bbolt panics on a page of the wrong type; guard confirms the damage with
+// a walk of the pages before calling it damage, and says what it found.
+func TestAPanicOnADamagedPageIsConfirmedDamage(t *testing.T) {
+	t.Parallel()
+	good, l := bigStore(t)
+	path := damagedCopy(t, good, func(tb testing.TB, path string) { xorByte(tb, path, l.branch*l.pageSize+8, 0xff) })
+	r := openStore(t, path, tracker.Options{ReadOnly: true})
+	_, err := r.Versions("big")
+	want := "a check of its pages found: page " + strconv.FormatInt(l.branch, 10) + ` of bucket "models/big/versions" has type flags 0xfe`
+	if !errors.Is(err, tracker.ErrDamaged) || !strings.Contains(err.Error(), want) {
+		t.Errorf("versions: %v, want ErrDamaged saying %q", err, want)
+	}
 }

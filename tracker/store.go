@@ -166,7 +166,7 @@ func openBolt(path string, readOnly bool, timeout time.Duration) (db *bolt.DB, f
 		return f, nil
 	}
 	returned := false
-	err = guard(path, "opening it", func() error {
+	err = guard(nil, path, "opening it", func() error {
 		var err error
 		// PreLoadFreelist reads the freelist here, on a guarded goroutine,
 		// rather than in Tx.Check's own goroutine, where a fault on a
@@ -241,7 +241,7 @@ func (s *Store) Pending() []migrations.Migration {
 func (s *Store) Migrate() ([]migrations.Migration, error) {
 	var done []migrations.Migration
 	for _, m := range s.Pending() {
-		if err := guard(s.path, "migrating it", func() error { return migrations.Run(s.db.DB, m) }); err != nil {
+		if err := guard(s.db.DB, s.path, "migrating it", func() error { return migrations.Run(s.db.DB, m) }); err != nil {
 			return done, err
 		}
 		done = append(done, m)
