@@ -103,18 +103,7 @@ func requireMode(tb testing.TB, path string, want os.FileMode) {
 // It sets createStep, so it must not run in parallel.
 func TestCreateKeepsAStoreMadeMeanwhile(t *testing.T) {
 	dir := t.TempDir()
-	theirs := filepath.Join(dir, "theirs.db")
-	s, err := Open(theirs, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.Bucket(bucketModels).CreateBucket([]byte("theirs"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	theirs := theirStore(t, dir)
 	path := filepath.Join(dir, "tracker.db")
 	t.Cleanup(func() { createStep = func(string) {} })
 	createStep = func(step string) {
@@ -218,18 +207,7 @@ func TestStoresAndBackupsWorkWithoutHardLinks(t *testing.T) {
 // another creator put at path just before keeps its place.
 func TestCreateWithoutHardLinksKeepsAStoreMadeMeanwhile(t *testing.T) {
 	dir := t.TempDir()
-	theirs := filepath.Join(dir, "theirs.db")
-	s, err := Open(theirs, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.Bucket(bucketModels).CreateBucket([]byte("theirs"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	theirs := theirStore(t, dir)
 	path := filepath.Join(dir, "tracker.db")
 	noHardLinks(t, func(oldpath, newpath string) error {
 		// The other creator wins between the failed link and the rename.
@@ -304,4 +282,23 @@ func TestCreateRetriesWhenItsTemporaryFileIsRemoved(t *testing.T) {
 			}
 		})
 	}
+}
+
+// theirStore makes another creator's store in dir, marked by a model
+// series "theirs", and returns its path.
+func theirStore(t *testing.T, dir string) string {
+	t.Helper()
+	theirs := filepath.Join(dir, "theirs.db")
+	s, err := Open(theirs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.Bucket(bucketModels).CreateBucket([]byte("theirs"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	return theirs
 }
