@@ -135,13 +135,51 @@ func structuresFor(w string) []pair {
 		}
 		for _, e := range structureExts {
 			s := name + c.structure + e
-			if !seen[s] && isFile(s) {
+			if !seen[s] && isModelConfig(s) {
 				found = append(found, pair{s, w, c})
 			}
 			seen[s] = true
 		}
 	}
-	return found
+	return preferObvious(found)
+}
+
+// isModelConfig says whether path is a regular file that reads as a Keras
+// model config: JSON or YAML with a top-level class_name. Training scripts
+// save metrics and settings as NAME.json beside NAME_weights.h5, and a
+// pairing rule alone must not take those for the model's structure.
+func isModelConfig(path string) bool {
+	b, err := safefile.ReadFile(path, maxConfig)
+	if err != nil {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err == nil || strings.ToLower(filepath.Ext(path)) == ".json" {
+		_, ok := top["class_name"]
+		return ok
+	}
+	for _, line := range strings.Split(string(b), "\n") { // YAML from to_yaml
+		if strings.HasPrefix(line, "class_name:") {
+			return true
+		}
+	}
+	return false
+}
+
+// preferObvious keeps the pairings tracker always made (NAME_structure
+// with NAME_weights, or one stem for both) when there are any, so that a
+// file the newer rules also match does not make a clear pair ambiguous.
+func preferObvious(ps []pair) []pair {
+	var obvious []pair
+	for _, p := range ps {
+		if p.conv.obvious {
+			obvious = append(obvious, p)
+		}
+	}
+	if len(obvious) > 0 {
+		return obvious
+	}
+	return ps
 }
 
 // ambiguous refuses several candidate pairs for what.
@@ -177,6 +215,7 @@ func Resolve(path, structure string) (Files, error) {
 			return Files{}, fmt.Errorf("%s is a structure file and a structure (%s) was given too: pass the weights file as the path", path, structure)
 		}
 		tried, found := weightsFor(path)
+		found = preferObvious(found)
 		switch len(found) {
 		case 0:
 			return Files{}, fmt.Errorf("%w: no weights file beside %s (looked for %s): pass the weights file as the path and this file as its structure",
@@ -234,6 +273,9 @@ func resolvePrefix(prefix, structure string) (Files, error) {
 			for _, e := range weightExts {
 				w := prefix + c.weights + e
 				sOK, wOK := isFile(s), isFile(w)
+				if structure == "" && sOK && !isModelConfig(s) {
+					sOK = false // metrics or settings saved beside the model
+				}
 				switch {
 				case sOK && wOK && !seenPair[[2]string{s, w}]:
 					seenPair[[2]string{s, w}] = true
@@ -252,6 +294,7 @@ func resolvePrefix(prefix, structure string) (Files, error) {
 	}
 	lookedS := quote.List(triedS) + " (or .yaml, .yml)"
 	lookedW := quote.List(triedW) + " (or .hdf5)"
+	found = preferObvious(found)
 	switch {
 	case len(found) == 1:
 		return found[0].files(), nil
@@ -282,14 +325,17 @@ func resolveDir(dir, structure string) (Files, error) {
 	)
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		if e.IsDir() || structure != "" || !slices.Contains(structureExts, strings.ToLower(filepath.Ext(p))) {
+		if e.IsDir() || structure != "" || !slices.Contains(structureExts, strings.ToLower(filepath.Ext(p))) || !isModelConfig(p) {
 			continue
 		}
 		_, found := weightsFor(p)
-		for _, f := range found {
-			pairs = append(pairs, f)
-			used[f.weights]++
-		}
+		pairs = append(pairs, found...)
+	}
+	// A weights file an obvious pairing claims goes with that one; weights
+	// that only a dropped pairing claimed are then left alone, and counted.
+	pairs = preferObvious(pairs)
+	for _, f := range pairs {
+		used[f.weights]++
 	}
 	var alone []string
 	for _, e := range entries {

@@ -52,6 +52,9 @@ func TestResolvePairsEveryNamingConvention(t *testing.T) {
 		{"a prefix finds NAME_architecture.yaml", []string{"model_architecture.yaml", "model_weights.h5"}, "model", "model_architecture.yaml", "model_weights.h5", "NAME_architecture.json with NAME_weights.h5"},
 		{"a directory finds NAME_architecture.json", []string{"model_architecture.json", "model_weights.h5", "history.json"}, ".", "model_architecture.json", "model_weights.h5", "NAME_architecture.json with NAME_weights.h5"},
 		{"a directory keeps pairing NAME.json with NAME.h5 silently", []string{"022.json", "022.h5"}, ".", "022.json", "022.h5", ""},
+		{"a structure file keeps NAME.h5 over NAME_weights.h5, as before", []string{"X.json", "X.h5", "X_weights.h5"}, "X.json", "X.json", "X.h5", ""},
+		{"a prefix keeps NAME_structure.json over NAME_architecture.json, as before", []string{"X_structure.json", "X_architecture.json", "X_weights.h5"}, "X", "X_structure.json", "X_weights.h5", ""},
+		{"a directory keeps NAME_structure.json over a model NAME.json, as before", []string{"m_structure.json", "m.json", "m_weights.h5"}, ".", "m_structure.json", "m_weights.h5", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,13 +93,10 @@ func TestResolveRefusesToGuessBetweenPairs(t *testing.T) {
 		path  string
 		want  []string // each in the message
 	}{
-		{"a structure file with NAME.h5 and NAME_weights.h5 beside it", []string{"X.json", "X.h5", "X_weights.h5"}, "X.json", []string{`"X.json with X.h5"`, `"X.json with X_weights.h5"`}},
 		{"a structure file with both .h5 and .hdf5 weights", []string{"X.json", "X.h5", "X.hdf5"}, "X.json", []string{`"X.json with X.h5"`, `"X.json with X.hdf5"`}},
 		{"a weights file with NAME.json and NAME_architecture.json beside it", []string{"X.json", "X_architecture.json", "X_weights.h5"}, "X_weights.h5", []string{`"X_architecture.json with X_weights.h5"`, `"X.json with X_weights.h5"`}},
-		{"a prefix with NAME_structure.json and NAME_architecture.json", []string{"X_structure.json", "X_architecture.json", "X_weights.h5"}, "X", []string{"prefix", `"X_structure.json with X_weights.h5"`, `"X_architecture.json with X_weights.h5"`}},
 		{"a directory with two pairs", []string{"a.json", "a.h5", "b_structure.json", "b_weights.h5"}, ".", []string{"holds 2 models", `"a.json with a.h5"`, `"b_structure.json with b_weights.h5"`}},
 		{"a directory with a pair and a lone weights file", []string{"a.json", "a_weights.h5", "full.h5"}, ".", []string{"holds 2 models", `"a.json with a_weights.h5"`, `"full.h5"`}},
-		{"a directory whose weights two structures claim", []string{"a.json", "a_structure.json", "a_weights.h5"}, ".", []string{`"a_structure.json with a_weights.h5"`, `"a.json with a_weights.h5"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +146,48 @@ func TestResolveSaysWhereItLooked(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("message %q does not contain %s", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestResolveLeavesFilesThatAreNotModelConfigsAlone: training scripts save
+// metrics and settings as NAME.json beside the model; the newer pairing
+// rules must not take them for its structure.
+func TestResolveLeavesFilesThatAreNotModelConfigsAlone(t *testing.T) {
+	tests := []struct {
+		name             string
+		files            []string // copies of the tiny model
+		notes            []string // JSON that is not a model config
+		path             string
+		structure, wants string
+	}{
+		{"a full-model checkpoint beside its metrics loads alone by folder", []string{"025_best_weights.hdf5"}, []string{"025_best.json"}, ".", "", "025_best_weights.hdf5"},
+		{"a full-model checkpoint beside its metrics loads alone by file", []string{"025_best_weights.hdf5"}, []string{"025_best.json"}, "025_best_weights.hdf5", "", "025_best_weights.hdf5"},
+		{"settings m.json beside m_structure.json do not make the prefix ambiguous", []string{"m_structure.json", "m_weights.h5"}, []string{"m.json"}, "m", "m_structure.json", "m_weights.h5"},
+		{"settings m.json beside m_structure.json do not make the weights ambiguous", []string{"m_structure.json", "m_weights.h5"}, []string{"m.json"}, "m_weights.h5", "m_structure.json", "m_weights.h5"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				copyAs(t, dir, f)
+			}
+			for _, n := range tc.notes {
+				if err := os.WriteFile(filepath.Join(dir, n), []byte(`{"loss": 0.41, "accuracy": 0.83}`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			files, err := Resolve(filepath.Join(dir, tc.path), "")
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			got := ""
+			if files.Structure != "" {
+				got = filepath.Base(files.Structure)
+			}
+			if got != tc.structure || filepath.Base(files.Weights) != tc.wants {
+				t.Errorf("Resolve = %s with %s, want %q with %s", got, filepath.Base(files.Weights), tc.structure, tc.wants)
 			}
 		})
 	}

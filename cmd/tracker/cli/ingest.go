@@ -36,8 +36,10 @@ full-model .h5/.hdf5, a .keras file, a directory holding one model, or a
 weights file with --structure. A structure and its weights pair as
 NAME_structure + NAME_weights, NAME + NAME, NAME_architecture +
 NAME_weights or NAME + NAME_weights (structure .json, .yaml or .yml;
-weights .h5 or .hdf5); ingest says which pair it chose by the last two
-rules, and refuses to guess when several pairs match. Keras 1 files
+weights .h5 or .hdf5). A file counts as a structure only if it is a Keras
+model config, so metrics or settings saved as NAME.json are left alone; the
+first two rules win over the last two, which ingest names when it uses
+them; and it refuses to guess when several pairs still match. Keras 1 files
 (Dense, Dropout, Activation, Flatten) read too.
 
 The week comes from --week, else from a YYYYMMDD or YYYY-MM-DD directory in
