@@ -135,7 +135,7 @@ func structuresFor(w string) []pair {
 		}
 		for _, e := range structureExts {
 			s := name + c.structure + e
-			if !seen[s] && isModelConfig(s) {
+			if !seen[s] && isFile(s) && (c.obvious || isModelConfig(s)) {
 				found = append(found, pair{s, w, c})
 			}
 			seen[s] = true
@@ -146,8 +146,10 @@ func structuresFor(w string) []pair {
 
 // isModelConfig says whether path is a regular file that reads as a Keras
 // model config: JSON or YAML with a top-level class_name. Training scripts
-// save metrics and settings as NAME.json beside NAME_weights.h5, and a
-// pairing rule alone must not take those for the model's structure.
+// save metrics and settings as NAME.json beside NAME_weights.h5, and the
+// newer pairing rules must not take those for the model's structure. The
+// pairings tracker always made take any file, so that a damaged or
+// oversized structure is refused by name rather than skipped.
 func isModelConfig(path string) bool {
 	b, err := safefile.ReadFile(path, maxConfig)
 	if err != nil {
@@ -273,7 +275,7 @@ func resolvePrefix(prefix, structure string) (Files, error) {
 			for _, e := range weightExts {
 				w := prefix + c.weights + e
 				sOK, wOK := isFile(s), isFile(w)
-				if structure == "" && sOK && !isModelConfig(s) {
+				if structure == "" && sOK && !c.obvious && !isModelConfig(s) {
 					sOK = false // metrics or settings saved beside the model
 				}
 				switch {
@@ -325,11 +327,15 @@ func resolveDir(dir, structure string) (Files, error) {
 	)
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		if e.IsDir() || structure != "" || !slices.Contains(structureExts, strings.ToLower(filepath.Ext(p))) || !isModelConfig(p) {
+		if e.IsDir() || structure != "" || !slices.Contains(structureExts, strings.ToLower(filepath.Ext(p))) {
 			continue
 		}
 		_, found := weightsFor(p)
-		pairs = append(pairs, found...)
+		for _, f := range found {
+			if f.conv.obvious || isModelConfig(f.structure) {
+				pairs = append(pairs, f)
+			}
+		}
 	}
 	// A weights file an obvious pairing claims goes with that one; weights
 	// that only a dropped pairing claimed are then left alone, and counted.
