@@ -15,6 +15,14 @@ deps:
 		echo "installing $(DEB_BUILD) (Debian packages for HDF5 and OpenBLAS)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD); \
 	fi
+	@# tracker links OpenBLAS statically (experiments/nn); the OpenMP build's
+	@# archive would need libgomp, so say how to pick the pthread one.
+	@a=/usr/lib/$$(gcc -print-multiarch)/libopenblas.a; \
+	if readlink -f "$$a" 2>/dev/null | grep -q openmp; then \
+		echo "$$a is OpenBLAS's OpenMP build; tracker links the pthread one:"; \
+		echo "  $(SUDO) update-alternatives --set libopenblas.a-$$(gcc -print-multiarch) /usr/lib/$$(gcc -print-multiarch)/openblas-pthread/libopenblas.a"; \
+		exit 1; \
+	fi
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/tracker
