@@ -93,15 +93,21 @@ func (d *dataOptions) read(path string) (*dataset.Dataset, error) {
 // collections of a few milliseconds each.
 const readGCPercent = 100
 
-// readDataset is dataset.Read with the GC percent at most readGCPercent:
-// it lowers main's 400 and leaves a lower GOGC (or GOGC=off) as it is.
+// readDataset is dataset.Read with the GC percent at most readGCPercent.
 func readDataset(path string, opts dataset.Options) (*dataset.Dataset, error) {
-	prev := debug.SetGCPercent(readGCPercent)
-	defer debug.SetGCPercent(prev)
-	if prev < readGCPercent { // GOGC=off is -1
+	defer capGCPercent(readGCPercent)()
+	return dataset.Read(path, opts)
+}
+
+// capGCPercent lowers the GC percent to at most limit for a phase that
+// leaves much garbage (main sets 400 for short commands), and returns what
+// restores it. A lower setting, GOGC=off (-1) included, is left as it is.
+func capGCPercent(limit int) (restore func()) {
+	prev := debug.SetGCPercent(limit)
+	if prev < limit {
 		debug.SetGCPercent(prev)
 	}
-	return dataset.Read(path, opts)
+	return func() { debug.SetGCPercent(prev) }
 }
 
 // checkColumns says, with both counts and the columns seen, when the data's

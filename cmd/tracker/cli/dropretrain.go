@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,7 +197,7 @@ func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 	}
 	defer sink.close()
 	if g.env.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(retrainGCPercent))
+		defer capGCPercent(retrainGCPercent)()
 	}
 	if err := trainAll(ctx, g, f.workers, run, pending, sink); err != nil {
 		return err
@@ -463,7 +462,7 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 		err := fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored; run the same command again to continue)", run.job.vi.Week, firstErr, len(run.done), len(run.tasks))
 		if p := (*trainingPanic)(nil); errors.As(firstErr, &p) {
 			// As Main reports a panic on its own goroutine.
-			err = fmt.Errorf("%w\nThis is a bug in tracker, not in your files or command; please report it with the command you ran and this stack:\n%s", err, p.stack)
+			err = fmt.Errorf("%w\n%s\n%s", err, bugReport, p.stack)
 		}
 		return err
 	}
@@ -477,7 +476,7 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 func retrainSafely(ctx context.Context, retrain func(context.Context, experiments.Task, func(int)) (experiments.Retrain, error), t experiments.Task, progress func(int)) (r experiments.Retrain, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r, err = experiments.Retrain{}, &trainingPanic{task: t, value: p, stack: string(debug.Stack())}
+			r, err = experiments.Retrain{}, &trainingPanic{task: t, value: p, stack: panicStack()}
 		}
 	}()
 	return retrain(ctx, t, progress)

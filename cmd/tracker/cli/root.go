@@ -137,7 +137,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 func execute(ctx context.Context, root *cobra.Command, g *globals, args []string, env Env) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(env.ErrOut, "tracker: internal error: %v\nThis is a bug in tracker, not in your files or command; please report it with the command you ran and this stack:\n%s", r, panicStack())
+			fmt.Fprintf(env.ErrOut, "tracker: internal error: %v\n%s\n%s", r, bugReport, panicStack())
 			code = exitError
 		}
 	}()
@@ -161,6 +161,10 @@ func execute(ctx context.Context, root *cobra.Command, g *globals, args []string
 	}
 	return exitError
 }
+
+// bugReport follows every internal error: a recovered panic is tracker's
+// fault, and its stack is what a fix needs.
+const bugReport = "This is a bug in tracker, not in your files or command; please report it with the command you ran and this stack:"
 
 // panicStack is the panicking goroutine's stack from the frame that
 // panicked, at most 12 frames, for an internal error report. It must be
