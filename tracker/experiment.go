@@ -9,25 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// HasExperiment says whether the version already holds an experiment with
-// e's ID (same kind, parameters, data and seed), so a caller can skip
-// recomputing it.
-func (s *Store) HasExperiment(model string, version uint64, e *Experiment) (bool, error) {
-	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		mb, err := modelBucket(tx, model)
-		if err != nil {
-			return err
-		}
-		if mb.Bucket(bucketVersions).Get(versionKey(version)) == nil {
-			return fmt.Errorf("%w: model %q has no version %d", ErrNotFound, model, version)
-		}
-		found = mb.Bucket(bucketExperiments).Get(experimentKey(version, e.ID())) != nil
-		return nil
-	})
-	return found, err
-}
-
 // Record stores experiments against an existing version in one
 // transaction: all land or none do. An experiment with the ID of one
 // already stored is left as it was; added[i] says which were new.

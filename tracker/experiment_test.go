@@ -19,14 +19,14 @@ func TestRecordExperiments(t *testing.T) {
 	perturb := weightSum(snap)
 	perturb.Kind, perturb.Seed = "perturb", 7
 	perturb.Extra = map[string][]float64{"flip_rate": {0.5, 0, 0.25, 1}}
-	if has, err := s.HasExperiment("m", 1, &ws); err != nil || has {
+	if has, err := s.Recorded("m", 1, &ws); err != nil || has != nil {
 		t.Errorf("has weight-sum before recording: %v, %v", has, err)
 	}
 	added, err := s.Record("m", 1, []tracker.Experiment{ws, perturb})
 	if err != nil || !slices.Equal(added, []bool{true, true}) {
 		t.Fatalf("record: %v, %v; want both added", added, err)
 	}
-	if has, err := s.HasExperiment("m", 1, &perturb); err != nil || !has {
+	if has, err := s.Recorded("m", 1, &perturb); err != nil || has == nil || has.ID() != perturb.ID() {
 		t.Errorf("has perturb after recording: %v, %v", has, err)
 	}
 
@@ -87,7 +87,7 @@ func TestRecordExperiments(t *testing.T) {
 		}
 	}
 	requireBytes(t, path, before)
-	if _, err := s.HasExperiment("m", 2, &ws); !errors.Is(err, tracker.ErrNotFound) {
+	if _, err := s.Recorded("m", 2, &ws); !errors.Is(err, tracker.ErrNotFound) {
 		t.Errorf("has experiment of a missing version: %v, want ErrNotFound", err)
 	}
 	requireClean(t, s)

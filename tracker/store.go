@@ -36,7 +36,26 @@ var (
 	ErrDamaged = errors.New("store is damaged")
 	// ErrExists: a backup would replace an existing file.
 	ErrExists = errors.New("file already exists")
+	// ErrNoVersions: the model series holds no version yet.
+	ErrNoVersions = errors.New("no versions")
+	// ErrBadWeek: a week was not written as a date.
+	ErrBadWeek = errors.New("not a week")
 )
+
+// factError is an error whose message states the facts in full and which
+// matches one of the sentinels above, so callers can tell its kind
+// without the sentinel's words in the message.
+type factError struct {
+	kind error
+	msg  string
+}
+
+func (e factError) Error() string        { return e.msg }
+func (e factError) Is(target error) bool { return target == e.kind }
+
+func factf(kind error, format string, args ...any) error {
+	return factError{kind, fmt.Sprintf(format, args...)}
+}
 
 // Bucket names (see docs/FORMAT.md).
 var (

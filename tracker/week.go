@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,7 +10,8 @@ import (
 // weekLayout is how weeks are written everywhere: ISO dates sort by time.
 const weekLayout = "2006-01-02"
 
-// ParseWeek accepts YYYY-MM-DD or YYYYMMDD and returns YYYY-MM-DD.
+// ParseWeek accepts YYYY-MM-DD or YYYYMMDD and returns YYYY-MM-DD; its
+// error matches ErrBadWeek.
 func ParseWeek(s string) (string, error) {
 	for _, layout := range []string{weekLayout, "20060102"} {
 		if len(s) != len(layout) {
@@ -21,7 +21,7 @@ func ParseWeek(s string) (string, error) {
 			return t.Format(weekLayout), nil
 		}
 	}
-	return "", fmt.Errorf("week %q is not a date: write it as YYYY-MM-DD or YYYYMMDD, for example 2019-01-14", s)
+	return "", factf(ErrBadWeek, "week %q is not a date: write it as YYYY-MM-DD or YYYYMMDD, for example 2019-01-14", s)
 }
 
 var dateComponent = regexp.MustCompile(`^\d{4}-?\d{2}-?\d{2}$`)

@@ -1,0 +1,55 @@
+package experiments
+
+import (
+	"math"
+	"slices"
+	"strconv"
+)
+
+// Order is how experiment kinds are laid out in every table, chart and
+// export: weight-based first, then behavioural, the costliest last. Where
+// one method must speak for a week, the later a kind comes here the more
+// telling it is taken to be (see MoreTelling).
+var Order = []string{
+	KindWeightSum, KindGarson, KindOlden,
+	KindPerturb, KindPermutation, KindGradient, KindDropRetrain,
+}
+
+// OrderOf is kind's place in Order; kinds tracker does not know (imported
+// under another name) come last.
+func OrderOf(kind string) int {
+	if i := slices.Index(Order, kind); i >= 0 {
+		return i
+	}
+	return len(Order)
+}
+
+// MoreTelling reports whether a record of kind a says more about what the
+// model does with a feature than one of kind b: behavioural methods over
+// weight-based ones, and among those the later in Order.
+func MoreTelling(a, b string) bool { return OrderOf(a) > OrderOf(b) }
+
+// Behavioural reports whether kind measures the model's behaviour on data
+// (perturb, permutation, gradient, drop-retrain) rather than its weights.
+func Behavioural(kind string) bool {
+	return OrderOf(kind) >= OrderOf(KindPerturb) && OrderOf(kind) < len(Order)
+}
+
+// spreadOver names the parameter counting what a method's spread is taken
+// over, so the standard error of its mean is spread/sqrt(count).
+var spreadOver = map[string]string{
+	KindPerturb: "pivots", KindPermutation: "repeats",
+	KindGradient: "rows", KindDropRetrain: "seeds",
+}
+
+// StandardError is the standard error of one feature's value in a record
+// of kind with params: its spread over the method's samples divided by the
+// square root of their number (the spread itself when the count is
+// unknown, or all rows were used).
+func StandardError(kind string, params map[string]string, spread float64) float64 {
+	n, err := strconv.Atoi(params[spreadOver[kind]])
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return spread / math.Sqrt(float64(n))
+}

@@ -1,0 +1,158 @@
+package tracker
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tracker-ml/tracker/internal/quote"
+)
+
+// Selection rules, written once: which version a week argument names,
+// which versions a run over several weeks uses, and which record speaks
+// for a week. docs/METHODS.md states the same rules for users.
+
+// Latest is the model's newest version: the latest version of its newest
+// week. A series with none gives an error matching ErrNoVersions.
+func (s *Store) Latest(model string) (VersionInfo, error) {
+	all, err := s.Versions(model)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	if len(all) == 0 {
+		return VersionInfo{}, noVersions(model)
+	}
+	return all[len(all)-1], nil
+}
+
+func noVersions(model string) error {
+	return factf(ErrNoVersions, "model %q has no versions", model)
+}
+
+// VersionAt is the version a week argument names: "latest", or a date
+// (YYYY-MM-DD or YYYYMMDD) whose latest version it is. A week that is not
+// a date gives an error matching ErrBadWeek.
+func (s *Store) VersionAt(model, week string) (VersionInfo, error) {
+	if week == "latest" {
+		return s.Latest(model)
+	}
+	w, err := ParseWeek(week)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	return s.Version(model, w)
+}
+
+// CurrentVersions is the current version (the latest ingested) of each
+// week, oldest first: of the newest n weeks, or of every week when n <= 0.
+// A series with none gives an error matching ErrNoVersions.
+func (s *Store) CurrentVersions(model string, n int) ([]VersionInfo, error) {
+	all, err := s.Versions(model)
+	if err != nil {
+		return nil, err
+	}
+	var current []VersionInfo // one per week
+	for _, v := range all {
+		if k := len(current); k > 0 && current[k-1].Week == v.Week {
+			current[k-1] = v
+			continue
+		}
+		current = append(current, v)
+	}
+	if len(current) == 0 {
+		return nil, noVersions(model)
+	}
+	if n > 0 {
+		current = current[max(0, len(current)-n):]
+	}
+	return current, nil
+}
+
+// FindVersion is the version of model in week whose content hash is hash,
+// as results computed elsewhere name it. Both errors match ErrNotFound.
+func (s *Store) FindVersion(model, week, hash string) (VersionInfo, error) {
+	all, err := s.Versions(model)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	var inWeek []string
+	for _, v := range all {
+		if v.Week != week {
+			continue
+		}
+		if v.Hash == hash {
+			return v, nil
+		}
+		inWeek = append(inWeek, v.Hash[:12])
+	}
+	if inWeek == nil {
+		return VersionInfo{}, factf(ErrNotFound, "model %s has no version for week %s: ingest it first", quote.Short(model), quote.Short(week))
+	}
+	return VersionInfo{}, factf(ErrNotFound, "the results were computed on version %.12q of week %s, but model %s's versions of that week are %s", hash, week, quote.Short(model), quote.List(inWeek))
+}
+
+// Recorded is the record the version holds with e's identity (same kind,
+// parameters, data and seed), or nil, so a caller can skip recomputing it.
+func (s *Store) Recorded(model string, version uint64, e *Experiment) (*Experiment, error) {
+	var found *Experiment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		mb, err := modelBucket(tx, model)
+		if err != nil {
+			return err
+		}
+		if mb.Bucket(bucketVersions).Get(versionKey(version)) == nil {
+			return fmt.Errorf("%w: model %q has no version %d", ErrNotFound, model, version)
+		}
+		v := mb.Bucket(bucketExperiments).Get(experimentKey(version, e.ID()))
+		if v == nil {
+			return nil
+		}
+		found, err = decodeExperiment(v)
+		if err != nil {
+			return fmt.Errorf("model %q version %d: %w", model, version, err)
+		}
+		return nil
+	})
+	return found, err
+}
+
+// SeriesRecord is the record that speaks for a week in a series (one kind
+// with one set of parameters): among the week's records exps, the newest
+// of that series, or nil. A week may hold several, run again on other
+// data or with another seed; every command shows the same one.
+func SeriesRecord(exps []*Experiment, series string) *Experiment {
+	var best *Experiment
+	for _, e := range exps {
+		if SeriesKey(e.Kind, e.Params) == series && (best == nil || e.CreatedAt.After(best.CreatedAt)) {
+			best = e
+		}
+	}
+	return best
+}
+
+// MostTelling is the record to rank a week by: the newest record of kind,
+// or with kind "" the newest of the most telling kind recorded, where
+// moreTelling(a, b) says kind a tells more than kind b. It is nil when
+// the week has no such record.
+func MostTelling(exps []*Experiment, kind string, moreTelling func(a, b string) bool) *Experiment {
+	var best *Experiment
+	for _, e := range exps {
+		if kind != "" && e.Kind != kind {
+			continue
+		}
+		if best == nil {
+			best = e
+			continue
+		}
+		if kind == "" && e.Kind != best.Kind && (moreTelling(e.Kind, best.Kind) || moreTelling(best.Kind, e.Kind)) {
+			if moreTelling(e.Kind, best.Kind) {
+				best = e
+			}
+			continue
+		}
+		if e.CreatedAt.After(best.CreatedAt) {
+			best = e
+		}
+	}
+	return best
+}
