@@ -1,9 +1,12 @@
 package tracker
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 )
 
 // History is a model's records over a run of weeks: the one read model
@@ -142,4 +145,214 @@ func (s *SeriesHistory) TopAt(i, k int) []int {
 	}
 	slices.SortFunc(order, func(a, b int) int { return ranks[a][i] - ranks[b][i] })
 	return order[:min(k, len(order))]
+}
+
+// Series is one experiment, as kind and parameters, followed across
+// weeks, with a label that tells it from the other series of its kind.
+type Series struct {
+	Kind   string
+	Params map[string]string
+	Key    string // SeriesKey(Kind, Params)
+	Label  string
+}
+
+// Cell is one series' numbers in one week; OK is false where the week has
+// no record, or the record did not measure the feature.
+type Cell struct {
+	OK    bool
+	Value float64
+	Delta float64 // the change from the previous week; NaN without one
+	Rank  int     // 0: not ranked
+}
+
+// FeatureTable is one feature across weeks: a row per week, a column per
+// series.
+type FeatureTable struct {
+	Feature int
+	Weeks   []WeekVersion
+	Series  []*Series
+	Cells   [][]Cell // [week][series]
+}
+
+// FeatureTable pivots feature's history over the newest n weeks (all when
+// n <= 0), keeping only kinds when given. Series are ordered by order(kind),
+// then label. It reads what FeatureHistory reads. A feature past the
+// newest version's inputs gives an error matching ErrNoFeature; kinds that
+// no week records, one matching ErrNoRecord.
+func (s *Store) FeatureTable(model string, feature, n int, kinds []string, order func(kind string) int) (*FeatureTable, error) {
+	weeks, points, err := s.FeatureHistory(model, feature, n)
+	if err != nil {
+		return nil, err
+	}
+	if len(weeks) == 0 {
+		return nil, noVersions(model)
+	}
+	if len(points) == 0 {
+		newest, err := s.Version(model, weeks[len(weeks)-1].Week)
+		if err == nil && feature >= newest.Inputs {
+			return nil, factf(ErrNoFeature, "feature %d: model %q's newest version has features 0 to %d", feature, model, newest.Inputs-1)
+		}
+	}
+	if len(kinds) > 0 {
+		recorded := map[string]bool{}
+		points = slices.DeleteFunc(points, func(p FeaturePoint) bool {
+			recorded[p.Kind] = true
+			return !slices.Contains(kinds, p.Kind)
+		})
+		if len(points) == 0 {
+			return nil, factf(ErrNoRecord, "no %s experiment is recorded in these weeks; recorded: %s", strings.Join(kinds, " or "), strings.Join(slices.Sorted(maps.Keys(recorded)), ", "))
+		}
+	}
+	t := &FeatureTable{Feature: feature, Weeks: weeks}
+	t.fill(points, order)
+	return t, nil
+}
+
+// fill lays points out as cells, with each week's change.
+func (t *FeatureTable) fill(points []FeaturePoint, order func(string) int) {
+	index := map[string]int{}
+	for _, p := range points {
+		if _, ok := index[p.Series]; !ok {
+			index[p.Series] = len(t.Series)
+			t.Series = append(t.Series, &Series{Kind: p.Kind, Params: p.Params, Key: p.Series})
+		}
+	}
+	LabelSeries(t.Series, order)
+	for i, s := range t.Series {
+		index[s.Key] = i
+	}
+	at := map[WeekVersion]int{}
+	for i, w := range t.Weeks {
+		at[w] = i
+	}
+	t.Cells = make([][]Cell, len(t.Weeks))
+	for i := range t.Cells {
+		t.Cells[i] = make([]Cell, len(t.Series))
+	}
+	for _, p := range points {
+		if p.Rank == 0 && math.IsNaN(p.Value) {
+			continue // the experiment did not measure this feature
+		}
+		t.Cells[at[p.WeekVersion]][index[p.Series]] = Cell{OK: true, Value: p.Value, Rank: p.Rank}
+	}
+	for si := range t.Series {
+		for wi := range t.Weeks {
+			c := &t.Cells[wi][si]
+			c.Delta = math.NaN()
+			if wi > 0 && c.OK && t.Cells[wi-1][si].OK {
+				c.Delta = c.Value - t.Cells[wi-1][si].Value
+			}
+		}
+	}
+}
+
+// LabelSeries names each series by its kind, adding the parameters that
+// tell apart several series of one kind (olden's output, two perturb noise
+// levels), and sorts them by order(kind), then label.
+func LabelSeries(all []*Series, order func(kind string) int) {
+	byKind := map[string][]*Series{}
+	for _, s := range all {
+		byKind[s.Kind] = append(byKind[s.Kind], s)
+	}
+	for kind, group := range byKind {
+		if len(group) == 1 {
+			group[0].Label = kind
+			continue
+		}
+		keys := map[string]bool{}
+		for _, s := range group {
+			for k := range s.Params {
+				keys[k] = keys[k] || s.Params[k] != group[0].Params[k]
+			}
+			for k := range group[0].Params {
+				keys[k] = keys[k] || s.Params[k] != group[0].Params[k]
+			}
+		}
+		for _, s := range group {
+			var parts []string
+			for _, k := range slices.Sorted(maps.Keys(keys)) {
+				if keys[k] {
+					parts = append(parts, k+"="+s.Params[k])
+				}
+			}
+			s.Label = kind + "(" + strings.Join(parts, ",") + ")"
+		}
+	}
+	slices.SortFunc(all, func(a, b *Series) int {
+		return cmp.Or(cmp.Compare(order(a.Kind), order(b.Kind)), cmp.Compare(a.Label, b.Label))
+	})
+}
+
+// WeekView is the record that speaks for one week, and the previous week's
+// record of the same series, for rank changes.
+type WeekView struct {
+	Version  VersionInfo
+	Names    []string
+	Record   *Experiment
+	PrevWeek string      // "" when the week is the first
+	Prev     *Experiment // nil when PrevWeek has no record of the series
+}
+
+// WeekRow is one ranked feature of a WeekView.
+type WeekRow struct {
+	Rank, Index int
+	Value       float64
+	Spread      float64
+	PrevRank    *int // nil: unranked the week before
+	RankChange  *int // PrevRank minus Rank: positive moved up
+}
+
+// WeekView reads the week a week argument names (see VersionAt) with the
+// record RankBy picks for kind, and the previous week that has a version.
+func (s *Store) WeekView(model, week, kind string, moreTelling func(a, b string) bool) (*WeekView, error) {
+	vi, err := s.VersionAt(model, week)
+	if err != nil {
+		return nil, err
+	}
+	v := &WeekView{Version: vi}
+	if v.Names, err = s.Features(model); err != nil {
+		return nil, err
+	}
+	exps, err := s.Experiments(model, vi.Version)
+	if err != nil {
+		return nil, err
+	}
+	if v.Record, err = RankBy(exps, kind, vi.Week, moreTelling); err != nil {
+		return nil, err
+	}
+	weeks, err := s.Weeks(model, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i, wv := range weeks {
+		if wv.Week == vi.Week && i > 0 {
+			v.PrevWeek = weeks[i-1].Week
+			prev, err := s.Experiments(model, weeks[i-1].Version)
+			if err != nil {
+				return nil, err
+			}
+			v.Prev = SeriesRecord(prev, SeriesKey(v.Record.Kind, v.Record.Params))
+		}
+	}
+	return v, nil
+}
+
+// Rows are the week's ranked features, best first, with their rank the
+// week before.
+func (v *WeekView) Rows() []WeekRow {
+	cur, prev := v.Record, v.Prev
+	var rows []WeekRow
+	for i := range cur.Value {
+		if cur.Rank[i] == 0 {
+			continue
+		}
+		r := WeekRow{Rank: cur.Rank[i], Index: i, Value: cur.Value[i], Spread: cur.Spread[i]}
+		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
+			p, d := prev.Rank[i], prev.Rank[i]-cur.Rank[i]
+			r.PrevRank, r.RankChange = &p, &d
+		}
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b WeekRow) int { return a.Rank - b.Rank })
+	return rows
 }

@@ -2,6 +2,8 @@ package tracker
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -155,4 +157,19 @@ func MostTelling(exps []*Experiment, kind string, moreTelling func(a, b string) 
 		}
 	}
 	return best
+}
+
+// RankBy is MostTelling for a command that ranks a week: without a record
+// the error, matching ErrNoRecord, lists the kinds the week has.
+func RankBy(exps []*Experiment, kind, week string, moreTelling func(a, b string) bool) (*Experiment, error) {
+	if e := MostTelling(exps, kind, moreTelling); e != nil {
+		return e, nil
+	}
+	var have []string
+	for _, e := range exps {
+		if !slices.Contains(have, e.Kind) {
+			have = append(have, e.Kind)
+		}
+	}
+	return nil, factf(ErrNoRecord, "week %s has no %s experiment; it has %s", week, kind, strings.Join(have, ", "))
 }

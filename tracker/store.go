@@ -40,6 +40,10 @@ var (
 	ErrNoVersions = errors.New("no versions")
 	// ErrBadWeek: a week was not written as a date.
 	ErrBadWeek = errors.New("not a week")
+	// ErrNoFeature: a feature past the inputs of the model's versions.
+	ErrNoFeature = errors.New("no such feature")
+	// ErrNoRecord: no record of the experiment asked for.
+	ErrNoRecord = errors.New("no such record")
 )
 
 // factError is an error whose message states the facts in full and which

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -150,7 +151,7 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 			if err != nil {
 				return nil, err
 			}
-			slices.SortStableFunc(exps, func(a, b *tracker.Experiment) int { return kindOrder(a.Kind) - kindOrder(b.Kind) })
+			slices.SortStableFunc(exps, func(a, b *tracker.Experiment) int { return experiments.OrderOf(a.Kind) - experiments.OrderOf(b.Kind) })
 			for _, e := range exps {
 				hash := paramsHash(e.Kind, e.Params)
 				if len(f.kinds) > 0 && !slices.Contains(f.kinds, e.Kind) && !slices.Contains(f.kinds, hash) {

@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"encoding/csv"
 	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/internal/quote"
-	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -91,7 +88,7 @@ func runFeatures(g *globals, model, formatFlag string) error {
 }
 
 func runFeaturesSet(g *globals, model, path string) error {
-	names, err := readFeatureNames(path)
+	names, err := dataset.ReadNames(path)
 	if err != nil {
 		return err
 	}
@@ -107,86 +104,14 @@ func runFeaturesSet(g *globals, model, path string) error {
 	return nil
 }
 
-// maxFeatureNamesFile is the largest feature-names file read: a million
-// names of 60 characters fit, and a wrong path (a dataset, /dev/zero) is
-// refused instead of read into memory.
-const maxFeatureNamesFile = 64 << 20
-
-// readFeatureNames reads one name per line, or a CSV header: a first line
-// with commas or semicolons is a header, and only it is read. Names must
-// be UTF-8: the store keeps them as JSON, which would turn other bytes
-// into U+FFFD.
-func readFeatureNames(path string) ([]string, error) {
-	b, err := safefile.ReadFile(path, maxFeatureNamesFile)
-	if err != nil {
-		return nil, fmt.Errorf("read feature names: %w", err)
-	}
-	text := strings.TrimPrefix(string(b), "\ufeff")
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	first, _, _ := strings.Cut(text, "\n")
-	if strings.ContainsAny(first, ",;") {
-		r := csv.NewReader(strings.NewReader(first))
-		if strings.Count(first, ";") > strings.Count(first, ",") {
-			r.Comma = ';'
-		}
-		header, err := r.Read()
-		if err != nil {
-			return nil, fmt.Errorf("%s: the first row is not a CSV header: %w", path, err)
-		}
-		if n := len(header); n > 1 && strings.TrimSpace(header[n-1]) == "" {
-			header = header[:n-1]
-		}
-		names := make([]string, len(header))
-		for i, h := range header {
-			if !utf8.ValidString(h) {
-				return nil, fmt.Errorf("%s: line 1, column %d is %s, which is not UTF-8 text: save the file as UTF-8", path, i, quote.Short(h))
-			}
-			names[i] = strings.TrimSpace(h)
-		}
-		return names, nil
-	}
-	var names []string
-	n := 0
-	for line := range strings.SplitSeq(text, "\n") {
-		n++
-		if !utf8.ValidString(line) {
-			return nil, fmt.Errorf("%s: line %d is %s, which is not UTF-8 text: save the file as UTF-8", path, n, quote.Short(line))
-		}
-		if name := strings.TrimSpace(line); name != "" {
-			names = append(names, name)
-		}
-	}
-	return names, nil
-}
-
 // featureName is feature i's name, or "" when the series has none.
-func featureName(names []string, i int) string {
-	if i < len(names) {
-		return names[i]
-	}
-	return ""
-}
+func featureName(names []string, i int) string { return experiments.FeatureName(names, i) }
 
-// featureIndex resolves a feature given by 0-based index or by name. With
-// inputs < 0 (a query that reads no version to learn the count) only
-// negative indices are refused.
+// featureIndex resolves a feature given by 0-based index or by name.
 func featureIndex(spec string, names []string, inputs int) (int, error) {
-	if i, err := strconv.Atoi(spec); err == nil {
-		if i < 0 && inputs < 0 {
-			return 0, usagef("feature %d: features count from 0", i)
-		}
-		if i < 0 || (inputs >= 0 && i >= inputs) {
-			return 0, usagef("feature %d: the model has features 0 to %d", i, inputs-1)
-		}
-		return i, nil
+	i, err := experiments.FeatureIndex(spec, names, inputs)
+	if err != nil {
+		return 0, usageError{err}
 	}
-	for i, n := range names {
-		if n == spec {
-			return i, nil
-		}
-	}
-	if names == nil {
-		return 0, usagef("feature %s: this series has no feature names; use a 0-based index, or set names with tracker features set FILE", quote.Short(spec))
-	}
-	return 0, usagef("feature %s: no feature has that name (tracker features lists them)", quote.Short(spec))
+	return i, nil
 }

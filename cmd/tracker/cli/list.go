@@ -74,21 +74,7 @@ func runList(g *globals, opts *listOptions) error {
 
 // versionFor finds the version a WEEK argument names: a date, or "latest".
 func versionFor(store *tracker.Store, model, week string) (tracker.VersionInfo, error) {
-	if week == "latest" {
-		all, err := store.Versions(model)
-		if err != nil {
-			return tracker.VersionInfo{}, err
-		}
-		if len(all) == 0 {
-			return tracker.VersionInfo{}, usagef("model %q has no versions", model)
-		}
-		return all[len(all)-1], nil
-	}
-	w, err := tracker.ParseWeek(week)
-	if err != nil {
-		return tracker.VersionInfo{}, usageError{err}
-	}
-	return store.Version(model, w)
+	return store.VersionAt(model, week)
 }
 
 // readVersion loads a week's version with its weights from a store opened

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,4 +198,42 @@ func spreadsheetSafe(cell string) string {
 		return cell
 	}
 	return "'" + cell
+}
+
+// num32 prints a value with the fewest digits that read back as the same
+// float32: the precision the weights have, without float64 noise.
+func num32(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 32)
+}
+
+// roundTrip32 rounds to float32, so JSON prints the same digits as CSV.
+func roundTrip32(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	f, _ := strconv.ParseFloat(num32(v), 64)
+	return f
+}
+
+// signed32 is num32 with a + on positive changes.
+func signed32(v float64) string {
+	s := num32(v)
+	if v > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// optInt prints an optional integer; signed adds + to positive ones.
+func optInt(v *int, signed bool) string {
+	if v == nil {
+		return ""
+	}
+	if signed && *v > 0 {
+		return "+" + strconv.Itoa(*v)
+	}
+	return strconv.Itoa(*v)
 }

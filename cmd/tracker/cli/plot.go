@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/plotting"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -88,7 +88,7 @@ func newPlotTrajectoryCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func trajectoryChart(t *featureTable, path string, normalize bool) error {
+func trajectoryChart(t *featureView, path string, normalize bool) error {
 	format, err := plotting.FormatFor(path)
 	if err != nil {
 		return usageError{err}
@@ -99,26 +99,26 @@ func trajectoryChart(t *featureTable, path string, normalize bool) error {
 	})
 }
 
-func (t *featureTable) title() string {
+func (t *featureView) title() string {
 	if t.name != "" {
-		return fmt.Sprintf("feature %d (%s)", t.feature, t.name)
+		return fmt.Sprintf("feature %d (%s)", t.Feature, t.name)
 	}
-	return fmt.Sprintf("feature %d", t.feature)
+	return fmt.Sprintf("feature %d", t.Feature)
 }
 
 // chartSeries is the table as chart lines: NaN where a week has no record.
-func (t *featureTable) chartSeries() ([]string, []plotting.Series) {
-	weeks := make([]string, len(t.weeks))
-	for i, w := range t.weeks {
+func (t *featureView) chartSeries() ([]string, []plotting.Series) {
+	weeks := make([]string, len(t.Weeks))
+	for i, w := range t.Weeks {
 		weeks[i] = w.Week
 	}
-	series := make([]plotting.Series, len(t.series))
-	for si, s := range t.series {
-		series[si] = plotting.Series{Name: s.label, Values: make([]float64, len(t.weeks))}
-		for wi := range t.weeks {
+	series := make([]plotting.Series, len(t.Series))
+	for si, s := range t.Series {
+		series[si] = plotting.Series{Name: s.Label, Values: make([]float64, len(t.Weeks))}
+		for wi := range t.Weeks {
 			series[si].Values[wi] = math.NaN()
-			if c := t.cells[wi][si]; c.ok {
-				series[si].Values[wi] = c.value
+			if c := t.Cells[wi][si]; c.OK {
+				series[si].Values[wi] = c.Value
 			}
 		}
 	}
@@ -140,17 +140,17 @@ func newPlotCompareCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, b := h.values(0), h.values(1)
+			a, b := h.Values(0), h.Values(1)
 			if a == nil || b == nil {
-				missing := h.weeks[0].Week
+				missing := h.Weeks[0].Week
 				if a != nil {
-					missing = h.weeks[1].Week
+					missing = h.Weeks[1].Week
 				}
-				return fmt.Errorf("week %s has no %s record with these parameters: run it there, or choose another --experiment", missing, h.label)
+				return fmt.Errorf("week %s has no %s record with these parameters: run it there, or choose another --experiment", missing, h.Label)
 			}
-			title := fmt.Sprintf("%s: %s vs %s", h.label, h.weeks[0].Week, h.weeks[1].Week)
+			title := fmt.Sprintf("%s: %s vs %s", h.Label, h.Weeks[0].Week, h.Weeks[1].Week)
 			return saveChart(f.out, func(buf *bytes.Buffer) error {
-				return plotting.Compare(buf, format, title, h.weeks[0].Week, h.weeks[1].Week, h.featureNames(), a, b)
+				return plotting.Compare(buf, format, title, h.Weeks[0].Week, h.Weeks[1].Week, h.FeatureLabels(), a, b)
 			})
 		},
 	}
@@ -174,9 +174,9 @@ func newPlotHeatmapCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			title := fmt.Sprintf("Rank by %s, %s to %s", h.label, h.weeks[0].Week, h.weeks[len(h.weeks)-1].Week)
+			title := fmt.Sprintf("Rank by %s, %s to %s", h.Label, h.Weeks[0].Week, h.Weeks[len(h.Weeks)-1].Week)
 			return saveChart(f.out, func(buf *bytes.Buffer) error {
-				return plotting.Heatmap(buf, format, title, h.weekLabels(), h.featureNames(), h.ranksByFeature())
+				return plotting.Heatmap(buf, format, title, h.WeekLabels(), h.FeatureLabels(), h.RanksByFeature())
 			})
 		},
 	}
@@ -204,9 +204,9 @@ func newPlotRanksCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			title := fmt.Sprintf("Top %d features by %s", top, h.label)
+			title := fmt.Sprintf("Top %d features by %s", top, h.Label)
 			return saveChart(f.out, func(buf *bytes.Buffer) error {
-				return plotting.Ranks(buf, format, title, h.weekLabels(), h.rankLines(top))
+				return plotting.Ranks(buf, format, title, h.WeekLabels(), rankLines(h, top))
 			})
 		},
 	}
@@ -216,147 +216,45 @@ func newPlotRanksCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// history is one method (kind and parameters) across weeks: the record of
-// each week, nil where the week has none.
-type history struct {
-	weeks []tracker.WeekVersion
-	exps  []*tracker.Experiment
-	label string
-	names []string
-	width int // features
-}
-
-// loadHistory picks the method on the newest of the weeks (the most
-// telling one without kind) and finds its record in every week. With
-// explicit weeks it reads those; otherwise the newest n.
-func loadHistory(g *globals, model string, explicit []string, n int, kind string) (*history, error) {
+// loadHistory follows one method across weeks: kind's record on the
+// newest of the weeks (the most telling one without kind), found in every
+// week. With explicit weeks it reads those; otherwise the newest n.
+func loadHistory(g *globals, model string, explicit []string, n int, kind string) (*tracker.SeriesHistory, error) {
 	store, err := g.open(true)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	h := &history{}
-	if explicit != nil {
+	var h *tracker.History
+	if explicit == nil {
+		h, err = store.History(model, n)
+	} else {
+		var weeks []tracker.WeekVersion
 		for _, w := range explicit {
 			vi, err := versionFor(store, model, w)
 			if err != nil {
 				return nil, err
 			}
-			h.weeks = append(h.weeks, tracker.WeekVersion{Week: vi.Week, Version: vi.Version})
+			weeks = append(weeks, tracker.WeekVersion{Week: vi.Week, Version: vi.Version})
 		}
-	} else if h.weeks, err = store.Weeks(model, n); err != nil {
-		return nil, err
+		h, err = store.HistoryOf(model, weeks)
 	}
-	if len(h.weeks) == 0 {
-		return nil, fmt.Errorf("model %q has no versions: ingest one first", model)
-	}
-	if h.names, err = store.Features(model); err != nil {
-		return nil, err
-	}
-	all := make([][]*tracker.Experiment, len(h.weeks))
-	for i, wv := range h.weeks {
-		if all[i], err = store.Experiments(model, wv.Version); err != nil {
-			return nil, err
-		}
-	}
-	last := len(h.weeks) - 1
-	pick, err := pickExperiment(all[last], kind, h.weeks[last].Week)
 	if err != nil {
 		return nil, err
 	}
-	h.label = pick.Kind
-	h.fill(all, tracker.SeriesKey(pick.Kind, pick.Params))
-	return h, nil
-}
-
-// fill takes each week's record of the series key.
-func (h *history) fill(all [][]*tracker.Experiment, key string) {
-	h.exps = make([]*tracker.Experiment, len(all))
-	for i, exps := range all {
-		if e := newestOf(exps, key); e != nil {
-			h.exps[i] = e
-			h.width = max(h.width, len(e.Value))
-		}
+	last := h.Newest()
+	pick, err := tracker.RankBy(h.Records[last], kind, h.Weeks[last].Week, experiments.MoreTelling)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// newestOf is a week's record of one method and settings. A week may hold
-// several (run again on other data or with another seed): the newest
-// speaks for the week, in every command.
-func newestOf(exps []*tracker.Experiment, key string) *tracker.Experiment {
-	var best *tracker.Experiment
-	for _, e := range exps {
-		if tracker.SeriesKey(e.Kind, e.Params) == key && (best == nil || e.CreatedAt.After(best.CreatedAt)) {
-			best = e
-		}
-	}
-	return best
-}
-
-func (h *history) weekLabels() []string {
-	out := make([]string, len(h.weeks))
-	for i, w := range h.weeks {
-		out[i] = w.Week
-	}
-	return out
-}
-
-func (h *history) featureNames() []string {
-	out := make([]string, h.width)
-	for i := range out {
-		out[i] = fmt.Sprint(i)
-		if n := featureName(h.names, i); n != "" {
-			out[i] = fmt.Sprintf("%d %s", i, n)
-		}
-	}
-	return out
-}
-
-// values is week i's value per feature, NaN where not measured, or nil
-// without a record.
-func (h *history) values(i int) []float64 {
-	e := h.exps[i]
-	if e == nil {
-		return nil
-	}
-	out := make([]float64, h.width)
-	for f := range out {
-		out[f] = math.NaN()
-		if f < len(e.Value) && e.Rank[f] > 0 {
-			out[f] = e.Value[f]
-		}
-	}
-	return out
-}
-
-// ranksByFeature is ranks[feature][week], 0 where unknown.
-func (h *history) ranksByFeature() [][]int {
-	out := make([][]int, h.width)
-	for f := range out {
-		out[f] = make([]int, len(h.weeks))
-		for w, e := range h.exps {
-			if e != nil && f < len(e.Rank) {
-				out[f][w] = e.Rank[f]
-			}
-		}
-	}
-	return out
+	return h.Follow(tracker.SeriesKey(pick.Kind, pick.Params), pick.Kind), nil
 }
 
 // rankLines follows the newest week's top features back through the weeks.
-func (h *history) rankLines(top int) []plotting.RankLine {
-	ranks := h.ranksByFeature()
-	newest := len(h.weeks) - 1
-	var order []int
-	for f := range ranks {
-		if ranks[f][newest] > 0 {
-			order = append(order, f)
-		}
-	}
-	slices.SortFunc(order, func(a, b int) int { return ranks[a][newest] - ranks[b][newest] })
-	names := h.featureNames()
+func rankLines(h *tracker.SeriesHistory, top int) []plotting.RankLine {
+	ranks, names := h.RanksByFeature(), h.FeatureLabels()
 	var lines []plotting.RankLine
-	for _, f := range order[:min(top, len(order))] {
+	for _, f := range h.TopAt(len(h.Weeks)-1, top) {
 		lines = append(lines, plotting.RankLine{Name: names[f], Ranks: ranks[f]})
 	}
 	return lines

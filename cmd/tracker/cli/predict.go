@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -83,13 +84,19 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 	if format == formatJSON {
 		return writeJSON(g.env.Out, rows)
 	}
-	out := newCSVOut(g.env.Out)
+	return writePredictions(g.env.Out, rows, outs, data.Labels != nil)
+}
+
+// writePredictions writes predict's CSV: the row, its outputs, the
+// predicted class and, with labels, the label.
+func writePredictions(w io.Writer, rows []predictRow, outs int, labels bool) error {
+	out := newCSVOut(w)
 	header := []string{"row"}
 	for j := range outs {
 		header = append(header, "p"+strconv.Itoa(j))
 	}
 	header = append(header, "predicted")
-	if data.Labels != nil {
+	if labels {
 		header = append(header, "label")
 	}
 	if err := out.header(header); err != nil {

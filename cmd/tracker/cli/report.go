@@ -144,11 +144,11 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 	for _, e := range all[last] {
 		if key := tracker.SeriesKey(e.Kind, e.Params); !seen[key] {
 			seen[key] = true
-			newest = append(newest, newestOf(all[last], key))
+			newest = append(newest, tracker.SeriesRecord(all[last], key))
 		}
 	}
 	slices.SortStableFunc(newest, func(a, b *tracker.Experiment) int {
-		return cmp.Or(kindOrder(b.Kind)-kindOrder(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
+		return cmp.Or(experiments.OrderOf(b.Kind)-experiments.OrderOf(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
 	})
 	var weightSum *tracker.Experiment
 	for _, e := range newest {
@@ -184,7 +184,7 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 // newest week and what changed since the week before.
 func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) reportMethod {
 	key := tracker.SeriesKey(e.Kind, e.Params)
-	find := func(w int) *tracker.Experiment { return newestOf(all[w], key) }
+	find := func(w int) *tracker.Experiment { return tracker.SeriesRecord(all[w], key) }
 	m := reportMethod{Label: e.Kind, Params: describeParams(e)}
 	last := len(weeks) - 1
 	var prev *tracker.Experiment
@@ -204,7 +204,7 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 			// A mover's value must have moved by more than twice the
 			// standard error of the difference, or it is noise reshuffling
 			// features that matter equally little.
-			noise := 2 * math.Hypot(standardError(e, i), standardError(prev, i))
+			noise := 2 * math.Hypot(experiments.StandardError(e.Kind, e.Params, e.Spread[i]), experiments.StandardError(prev.Kind, prev.Params, prev.Spread[i]))
 			if math.Abs(e.Value[i]-prev.Value[i]) <= noise {
 				m.Rows = append(m.Rows, r)
 				continue
@@ -260,7 +260,7 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 	// scratch can list many noise features, and ten tell the story.
 	slices.SortStableFunc(m.Zeroed, func(a, b reportZero) int { return a.WasRank - b.WasRank })
 	m.Zeroed = m.Zeroed[:min(10, len(m.Zeroed))]
-	if weightSum != nil && e.Kind != experiments.KindWeightSum && kindOrder(e.Kind) >= kindOrder(experiments.KindPerturb) {
+	if weightSum != nil && e.Kind != experiments.KindWeightSum && experiments.OrderOf(e.Kind) >= experiments.OrderOf(experiments.KindPerturb) {
 		ws := experiments.Result{Value: weightSum.Value, Rank: weightSum.Rank}
 		for _, d := range experiments.Disagreements(ws, experiments.Result{Value: e.Value, Rank: e.Rank}) {
 			label := strconv.Itoa(d.Feature)
@@ -275,24 +275,6 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 
 func ptr[T any](v T) *T { return &v }
 
-// spreadOver names the parameter counting what a method's spread is taken
-// over, so the standard error of its mean is spread/sqrt(count).
-var spreadOver = map[string]string{
-	experiments.KindPerturb: "pivots", experiments.KindPermutation: "repeats",
-	experiments.KindGradient: "rows", experiments.KindDropRetrain: "seeds",
-}
-
-// standardError is the standard error of feature i's value: its spread
-// over the method's samples divided by the square root of their number
-// (the spread itself when the count is unknown or all rows were used).
-func standardError(e *tracker.Experiment, i int) float64 {
-	n, err := strconv.Atoi(e.Params[spreadOver[e.Kind]])
-	if err != nil || n < 1 {
-		n = 1
-	}
-	return e.Spread[i] / math.Sqrt(float64(n))
-}
-
 // reportCharts draws the rank heatmap and the top-10 ranks of the most
 // telling method, the two newest weeks side by side, and the trajectory of
 // the features that went to zero.
@@ -301,8 +283,8 @@ func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, name
 		return nil, nil
 	}
 	best := newest[0] // sorted most telling first
-	h := &history{weeks: weeks, label: best.Kind, names: names}
-	h.fill(all, tracker.SeriesKey(best.Kind, best.Params))
+	hist := &tracker.History{Weeks: weeks, Names: names, Records: all}
+	h := hist.Follow(tracker.SeriesKey(best.Kind, best.Params), best.Kind)
 	var charts []reportChart
 	add := func(title string, draw func(*bytes.Buffer) error) error {
 		var buf bytes.Buffer
@@ -312,20 +294,20 @@ func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, name
 		charts = append(charts, reportChart{Title: title, SVG: template.HTML(buf.String())})
 		return nil
 	}
-	if err := add("Rank of every feature by "+h.label+", week by week", func(b *bytes.Buffer) error {
-		return plotting.Heatmap(b, plotting.SVG, "Rank by "+h.label, h.weekLabels(), h.featureNames(), h.ranksByFeature())
+	if err := add("Rank of every feature by "+h.Label+", week by week", func(b *bytes.Buffer) error {
+		return plotting.Heatmap(b, plotting.SVG, "Rank by "+h.Label, h.WeekLabels(), h.FeatureLabels(), h.RanksByFeature())
 	}); err != nil {
 		return nil, err
 	}
-	if err := add("The newest week's top 10 by "+h.label+", across weeks", func(b *bytes.Buffer) error {
-		return plotting.Ranks(b, plotting.SVG, "Top 10 by "+h.label, h.weekLabels(), h.rankLines(10))
+	if err := add("The newest week's top 10 by "+h.Label+", across weeks", func(b *bytes.Buffer) error {
+		return plotting.Ranks(b, plotting.SVG, "Top 10 by "+h.Label, h.WeekLabels(), rankLines(h, 10))
 	}); err != nil {
 		return nil, err
 	}
-	if n := len(weeks); n >= 2 && h.exps[n-2] != nil && h.exps[n-1] != nil {
-		a, b := h.values(n-2), h.values(n-1)
-		if err := add(fmt.Sprintf("%s, %s against %s", h.label, weeks[n-2].Week, weeks[n-1].Week), func(buf *bytes.Buffer) error {
-			return plotting.Compare(buf, plotting.SVG, h.label+": "+weeks[n-2].Week+" vs "+weeks[n-1].Week, weeks[n-2].Week, weeks[n-1].Week, h.featureNames(), a, b)
+	if n := len(weeks); n >= 2 && h.Records[n-2] != nil && h.Records[n-1] != nil {
+		a, b := h.Values(n-2), h.Values(n-1)
+		if err := add(fmt.Sprintf("%s, %s against %s", h.Label, weeks[n-2].Week, weeks[n-1].Week), func(buf *bytes.Buffer) error {
+			return plotting.Compare(buf, plotting.SVG, h.Label+": "+weeks[n-2].Week+" vs "+weeks[n-1].Week, weeks[n-2].Week, weeks[n-1].Week, h.FeatureLabels(), a, b)
 		}); err != nil {
 			return nil, err
 		}

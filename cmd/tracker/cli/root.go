@@ -146,6 +146,7 @@ func execute(ctx context.Context, root *cobra.Command, g *globals, args []string
 	if err == nil {
 		return exitOK
 	}
+	err = interimHints(err)
 	fmt.Fprintf(env.ErrOut, "tracker: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
@@ -225,4 +226,15 @@ func maxArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// interimHints stands in for errors.go until it lands.
+func interimHints(err error) error {
+	switch {
+	case errors.Is(err, tracker.ErrBadWeek), errors.Is(err, tracker.ErrNoRecord), errors.Is(err, tracker.ErrNoFeature):
+		return usageError{err}
+	case errors.Is(err, tracker.ErrNoVersions):
+		return fmt.Errorf("%w: ingest one first", err)
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/compare"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/nn"
 	"github.com/tracker-ml/tracker/snapshot"
@@ -195,34 +197,19 @@ func (o *runOptions) validate() error {
 	return nil
 }
 
-// selectVersions picks the latest version of each chosen week, oldest first.
+// selectVersions picks the current version of each chosen week, oldest
+// first.
 func selectVersions(store *tracker.Store, opts *runOptions) ([]tracker.VersionInfo, error) {
-	if opts.week != "" && opts.week != "latest" {
-		vi, err := versionFor(store, opts.model, opts.week)
-		return []tracker.VersionInfo{vi}, err
-	}
-	all, err := store.Versions(opts.model)
-	if err != nil {
-		return nil, err
-	}
-	var latest []tracker.VersionInfo // one per week
-	for _, v := range all {
-		if n := len(latest); n > 0 && latest[n-1].Week == v.Week {
-			latest[n-1] = v
-			continue
-		}
-		latest = append(latest, v)
-	}
-	if len(latest) == 0 {
-		return nil, fmt.Errorf("model %q has no versions: ingest one first", opts.model)
-	}
 	switch {
+	case opts.week != "" && opts.week != "latest":
+		vi, err := store.VersionAt(opts.model, opts.week)
+		return []tracker.VersionInfo{vi}, err
 	case opts.all:
-		return latest, nil
+		return store.CurrentVersions(opts.model, 0)
 	case opts.weeks > 0:
-		return latest[max(0, len(latest)-opts.weeks):], nil
+		return store.CurrentVersions(opts.model, opts.weeks)
 	}
-	return latest[len(latest)-1:], nil
+	return store.CurrentVersions(opts.model, 1)
 }
 
 // weekJob is one version to run the method on.
@@ -417,80 +404,18 @@ type runRow struct {
 
 func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string) error {
 	w := g.env.Out
-	var rows []runRow
-	var warnings []string
-	for _, job := range jobs {
-		e := &job.exp
-		flips := e.Extra["flip_rate"]
-		order := make([]int, len(e.Value))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(a, b int) int { return e.Rank[a] - e.Rank[b] })
-		for _, i := range order {
-			if e.Rank[i] == 0 {
-				continue // not measured: a drop-retrain of some features
-			}
-			r := runRow{Week: job.vi.Week, Index: i, Name: featureName(names, i), Value: e.Value[i], Spread: e.Spread[i], Rank: e.Rank[i]}
-			if flips != nil {
-				r.FlipRate = &flips[i]
-			}
-			rows = append(rows, r)
-		}
-		for _, d := range experiments.Disagreements(job.weightSum, experiments.Result{Value: e.Value, Rank: e.Rank}) {
-			name := strconv.Itoa(d.Feature)
-			if n := featureName(names, d.Feature); n != "" {
-				name += " (" + n + ")"
-			}
-			warnings = append(warnings, fmt.Sprintf("week %s: %s", job.vi.Week, d.Describe(name, kind, len(e.Value))))
-		}
-	}
+	rows, warnings := runRows(jobs, names), runWarnings(kind, jobs, names)
+	var err error
 	switch format {
 	case formatJSON:
-		if err := writeJSON(w, rows); err != nil {
-			return err
-		}
+		err = writeJSON(w, rows)
 	case formatCSV:
-		t := table{header: []string{"week", "index", "name", "value", "spread", "rank"}}
-		if kind == experiments.KindPerturb {
-			t.header = append(t.header, "flip_rate")
-		}
-		for _, r := range rows {
-			cells := []any{r.Week, r.Index, userText(r.Name), num(r.Value), num(r.Spread), r.Rank}
-			if r.FlipRate != nil {
-				cells = append(cells, num(*r.FlipRate))
-			}
-			t.add(cells...)
-		}
-		if err := t.write(w, formatCSV); err != nil {
-			return err
-		}
+		err = writeRunsCSV(w, kind, rows)
 	default:
-		for i, job := range jobs {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			e := &job.exp
-			fmt.Fprintf(w, "%s, week %s (version %d, %s), %s\n", kind, job.vi.Week, job.vi.Version, job.vi.Hash[:12], describeParams(e))
-			t := table{header: []string{"rank", "index", "name", "value", "spread"}}
-			perturb := e.Extra["flip_rate"] != nil
-			if perturb {
-				t.header = append(t.header, "flip_rate")
-			}
-			for _, r := range rows {
-				if r.Week != job.vi.Week {
-					continue
-				}
-				cells := []any{r.Rank, r.Index, dash(r.Name), fmt.Sprintf("%.4g", r.Value), fmt.Sprintf("%.2g", r.Spread)}
-				if r.FlipRate != nil {
-					cells = append(cells, fmt.Sprintf("%.3f", *r.FlipRate))
-				}
-				t.add(cells...)
-			}
-			if err := t.write(w, formatTable); err != nil {
-				return err
-			}
-		}
+		err = writeRunsTable(w, kind, jobs, rows)
+	}
+	if err != nil {
+		return err
 	}
 	// Warnings go with the table on a terminal, and to stderr when the
 	// output is data for another program.
@@ -503,6 +428,86 @@ func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string)
 	}
 	for _, line := range warnings {
 		fmt.Fprintln(ww, "warning: "+line)
+	}
+	return nil
+}
+
+// runRows are the measured features of every job, best first per week.
+func runRows(jobs []*weekJob, names []string) []runRow {
+	var rows []runRow
+	for _, job := range jobs {
+		e := &job.exp
+		flips := e.Extra["flip_rate"]
+		order := make([]int, len(e.Value))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return e.Rank[a] - e.Rank[b] })
+		for _, i := range order {
+			if e.Rank[i] == 0 {
+				continue // not measured: a drop-retrain of some features
+			}
+			r := runRow{Week: job.vi.Week, Index: i, Name: experiments.FeatureName(names, i), Value: e.Value[i], Spread: e.Spread[i], Rank: e.Rank[i]}
+			if flips != nil {
+				r.FlipRate = &flips[i]
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// runWarnings are the features where the weight-sum and the method disagree.
+func runWarnings(kind string, jobs []*weekJob, names []string) []string {
+	var out []string
+	for _, job := range jobs {
+		e := &job.exp
+		for _, line := range compare.Warnings(job.weightSum, experiments.Result{Kind: kind, Value: e.Value, Rank: e.Rank}, names) {
+			out = append(out, fmt.Sprintf("week %s: %s", job.vi.Week, line))
+		}
+	}
+	return out
+}
+
+func writeRunsCSV(w io.Writer, kind string, rows []runRow) error {
+	t := table{header: []string{"week", "index", "name", "value", "spread", "rank"}}
+	if kind == experiments.KindPerturb {
+		t.header = append(t.header, "flip_rate")
+	}
+	for _, r := range rows {
+		cells := []any{r.Week, r.Index, userText(r.Name), num(r.Value), num(r.Spread), r.Rank}
+		if r.FlipRate != nil {
+			cells = append(cells, num(*r.FlipRate))
+		}
+		t.add(cells...)
+	}
+	return t.write(w, formatCSV)
+}
+
+func writeRunsTable(w io.Writer, kind string, jobs []*weekJob, rows []runRow) error {
+	for i, job := range jobs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		e := &job.exp
+		fmt.Fprintf(w, "%s, week %s (version %d, %s), %s\n", kind, job.vi.Week, job.vi.Version, job.vi.Hash[:12], describeParams(e))
+		t := table{header: []string{"rank", "index", "name", "value", "spread"}}
+		if e.Extra["flip_rate"] != nil {
+			t.header = append(t.header, "flip_rate")
+		}
+		for _, r := range rows {
+			if r.Week != job.vi.Week {
+				continue
+			}
+			cells := []any{r.Rank, r.Index, dash(r.Name), fmt.Sprintf("%.4g", r.Value), fmt.Sprintf("%.2g", r.Spread)}
+			if r.FlipRate != nil {
+				cells = append(cells, fmt.Sprintf("%.3f", *r.FlipRate))
+			}
+			t.add(cells...)
+		}
+		if err := t.write(w, formatTable); err != nil {
+			return err
+		}
 	}
 	return nil
 }
