@@ -84,15 +84,27 @@ func TestGenerateWritesEachWeeksDataAndModel(t *testing.T) {
 		t.Errorf("season names %q, label %q", s.Names, s.Label)
 	}
 	header := strings.Join(Names(), ",") + ",churned"
-	for _, w := range s.Weeks {
-		for path, rows := range map[string]int{w.Train: 100, w.Holdout: 20} {
-			b, err := os.ReadFile(path)
+	replay, scratch := newRand(1), filepath.Join(t.TempDir(), "rows.csv")
+	for week, w := range s.Weeks {
+		for _, f := range []struct {
+			path string
+			rows int
+		}{{w.Train, 100}, {w.Holdout, 20}} {
+			b, err := os.ReadFile(f.path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-			if lines[0] != header || len(lines) != rows+1 {
-				t.Errorf("%s: header %.40q..., %d rows; want the names and churned, %d rows", path, lines[0], len(lines)-1, rows)
+			if lines[0] != header || len(lines) != f.rows+1 {
+				t.Errorf("%s: header %.40q..., %d rows; want the names and churned, %d rows", f.path, lines[0], len(lines)-1, f.rows)
+			}
+			// The draw order is part of the contract: week by week, the
+			// training rows, then the holdout rows, from one stream.
+			if err := writeCSV(scratch, Names(), "churned", drawRows(replay, week, f.rows)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b, read(t, scratch, "")) {
+				t.Errorf("%s is not the stream's next %d rows of week %d", f.path, f.rows, week)
 			}
 		}
 		files, err := keras.Resolve(w.Model, "")
