@@ -4,17 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tracker-ml/tracker/experiments/nn"
-	"github.com/tracker-ml/tracker/snapshot"
-	"github.com/tracker-ml/tracker/snapshot/keras"
+	"github.com/tracker-ml/tracker/internal/demo"
 )
 
 type demoOptions struct {
@@ -51,16 +49,8 @@ week, prints legacy_score's history and writes DIR/report/index.html.`,
 	return cmd
 }
 
-// Demo sizes: enough rows for the planted effects to show clearly, few
-// enough that 12 weeks train in well under the 3 minutes a newcomer waits.
-const (
-	demoTrainRows   = 8000
-	demoHoldoutRows = 2000
-	demoEpochs      = 12
-)
-
-var demoWidths = []int{64, 64}
-
+// runDemo writes a season into an empty store's directory and runs on it
+// the commands a newcomer would, printing what they find.
 func runDemo(ctx context.Context, g *globals, opts *demoOptions) error {
 	if opts.weeks < 2 || opts.weeks > 104 {
 		return usagef("--weeks %d: choose 2 to 104", opts.weeks)
@@ -72,93 +62,115 @@ func runDemo(ctx context.Context, g *globals, opts *demoOptions) error {
 	if _, err := os.Stat(db); err == nil {
 		return fmt.Errorf("%s already exists: the demo starts from an empty store; remove it or pass --db", db)
 	}
-	w := g.env.Out
 	started := time.Now()
-	start := time.Date(2019, 1, 14, 0, 0, 0, 0, time.UTC)
-	rng := rand.New(rand.NewPCG(opts.seed, 0x64656d6f)) // "demo"
-	names := demoNames()
-	arch, err := demoArchitecture()
+	season, err := trainDemo(ctx, g, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "training %d weekly models (82 -> %s -> 2) on synthetic data with a planted truth...\n",
-		opts.weeks, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(demoWidths)), " -> "), "[]"))
-	var modelPaths, weeks, holdouts []string
-	bar := newProgress(g.env, "training")
-	for week := range opts.weeks {
-		day := start.AddDate(0, 0, 7*week)
-		stamp := day.Format("20060102")
-		train, holdout := demoRows(rng, week, demoTrainRows), demoRows(rng, week, demoHoldoutRows)
-		dataDir := filepath.Join(opts.dir, "Data")
-		if err := writeDemoCSV(filepath.Join(dataDir, stamp+"_train.csv"), names, train); err != nil {
-			return err
-		}
-		hpath := filepath.Join(dataDir, stamp+"_holdout.csv")
-		if err := writeDemoCSV(hpath, names, holdout); err != nil {
-			return err
-		}
-		// Keras's validation_split: the last fifth checks the training.
-		cut := demoTrainRows * 4 / 5
-		fit := nn.Labeled{X: train.X[:cut*demoFeatures], Labels: train.Labels[:cut], Rows: cut}
-		val := nn.Labeled{X: train.X[cut*demoFeatures:], Labels: train.Labels[cut:], Rows: demoTrainRows - cut}
-		res, err := nn.Train(ctx, arch, fit, val, nn.TrainOptions{Epochs: demoEpochs, Batch: 64, LR: 0.003, Patience: 3, Seed: opts.seed*1000 + uint64(week)})
-		if err != nil {
-			return fmt.Errorf("week %s: %w", day.Format(time.DateOnly), err)
-		}
-		modelDir := filepath.Join(opts.dir, "Model", stamp)
-		name := fmt.Sprintf("0_10.%d", week+1)
-		if _, _, err := keras.Export(res.Snapshot, modelDir, name); err != nil {
-			return err
-		}
-		modelPaths = append(modelPaths, filepath.Join(modelDir, name))
-		weeks = append(weeks, day.Format(time.DateOnly))
-		holdouts = append(holdouts, hpath)
-		bar.update(week+1, opts.weeks)
-	}
-	bar.done()
-	fmt.Fprintf(w, "wrote %d models under %s and their data under %s\n", opts.weeks, filepath.Join(opts.dir, "Model"), filepath.Join(opts.dir, "Data"))
-
-	quiet := func(args ...string) error { return g.sub(ctx, io.Discard, db, args...) }
-	show := func(args ...string) error {
-		fmt.Fprintf(w, "\n$ tracker --db %s %s\n", db, strings.Join(quoteArgs(args), " "))
-		return g.sub(ctx, w, db, args...)
-	}
-	fmt.Fprintf(w, "\n$ tracker --db %s ingest %s/Model/*/0_10.*\n", db, opts.dir)
-	if err := quiet(append([]string{"ingest"}, modelPaths...)...); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "stored %d versions with their weight-based importances\n", len(modelPaths))
-	fmt.Fprintf(w, "\nrunning perturb and permutation on each week's held-out rows, and a drop-retrain on the newest week...\n")
-	bar = newProgress(g.env, "measuring")
-	for i, week := range weeks {
-		if err := quiet("run", "perturb", "--week", week, "--data", holdouts[i], "--label", "churned", "--pivots", "100", "--samples", "50", "--format", "csv"); err != nil {
-			return err
-		}
-		if err := quiet("run", "permutation", "--week", week, "--data", holdouts[i], "--label", "churned", "--repeats", "3", "--format", "csv"); err != nil {
-			return err
-		}
-		bar.update(i+1, len(weeks))
-	}
-	bar.done()
-	newest := len(weeks) - 1
-	trainNewest := filepath.Join(opts.dir, "Data", start.AddDate(0, 0, 7*newest).Format("20060102")+"_train.csv")
-	if err := quiet("run", "drop-retrain", "--week", weeks[newest], "--data", trainNewest, "--label", "churned",
-		"--features", "tenure_months,promo_a,tenure_copy,legacy_score,noise_40", "--init", "snapshot",
-		"--epochs", "3", "--seeds", "2", "--format", "csv"); err != nil {
-		return err
-	}
-	if err := show("query", "feature", "legacy_score", "--weeks", "12", "--experiment", "weight-sum,perturb,permutation", "--format", "table"); err != nil {
-		return err
-	}
-	if err := show("query", "week", "--experiment", "permutation", "--top", "8", "--format", "table"); err != nil {
+	steps := demoSteps{g: g, db: db, w: g.env.Out}
+	if err := steps.measure(ctx, opts.dir, season); err != nil {
 		return err
 	}
 	report := filepath.Join(opts.dir, "report")
-	fmt.Fprintf(w, "\n$ tracker --db %s report --out %s\n", db, report)
-	if err := quiet("report", "--out", report); err != nil {
+	if err := steps.show(ctx, report); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "wrote %s\n", filepath.Join(report, "index.html"))
+	printDemoNext(g.env.Out, db, season, report, time.Since(started))
+	return nil
+}
+
+// trainDemo writes the season's models and data under opts.dir, with a
+// progress bar while the weeks train.
+func trainDemo(ctx context.Context, g *globals, opts *demoOptions) (*demo.Season, error) {
+	w := g.env.Out
+	fmt.Fprintf(w, "training %d weekly models (%s) on synthetic data with a planted truth...\n", opts.weeks, arrows(demo.Layers()))
+	bar := newProgress(g.env, "training")
+	season, err := demo.Generate(ctx, demo.Options{Dir: opts.dir, Weeks: opts.weeks, Seed: opts.seed}, bar.update)
+	if err != nil {
+		return nil, err
+	}
+	bar.done()
+	fmt.Fprintf(w, "wrote %d models under %s and their data under %s\n", len(season.Weeks), filepath.Join(opts.dir, "Model"), filepath.Join(opts.dir, "Data"))
+	return season, nil
+}
+
+// arrows joins layer widths as "82 -> 64 -> 2".
+func arrows(widths []int) string {
+	s := make([]string, len(widths))
+	for i, n := range widths {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, " -> ")
+}
+
+// demoSteps runs the tracker commands of the demo on its store db, as a
+// user would type them: quietly, or shown with their output on w.
+type demoSteps struct {
+	g  *globals
+	db string
+	w  io.Writer
+}
+
+func (d demoSteps) quiet(ctx context.Context, args ...string) error {
+	return d.g.sub(ctx, io.Discard, d.db, args...)
+}
+
+func (d demoSteps) shown(ctx context.Context, args ...string) error {
+	fmt.Fprintf(d.w, "\n$ tracker --db %s %s\n", d.db, strings.Join(quoteArgs(args), " "))
+	return d.g.sub(ctx, d.w, d.db, args...)
+}
+
+// measure ingests the season's models, runs perturb and permutation on
+// each week's holdout rows and a drop-retrain on the newest week.
+func (d demoSteps) measure(ctx context.Context, dir string, s *demo.Season) error {
+	fmt.Fprintf(d.w, "\n$ tracker --db %s ingest %s/Model/*/0_10.*\n", d.db, dir)
+	models := make([]string, len(s.Weeks))
+	for i, wk := range s.Weeks {
+		models[i] = wk.Model
+	}
+	if err := d.quiet(ctx, append([]string{"ingest"}, models...)...); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.w, "stored %d versions with their weight-based importances\n", len(models))
+	fmt.Fprintf(d.w, "\nrunning perturb and permutation on each week's held-out rows, and a drop-retrain on the newest week...\n")
+	bar := newProgress(d.g.env, "measuring")
+	for i, wk := range s.Weeks {
+		week := wk.Date.Format(time.DateOnly)
+		if err := d.quiet(ctx, "run", "perturb", "--week", week, "--data", wk.Holdout, "--label", s.Label, "--pivots", "100", "--samples", "50", "--format", "csv"); err != nil {
+			return err
+		}
+		if err := d.quiet(ctx, "run", "permutation", "--week", week, "--data", wk.Holdout, "--label", s.Label, "--repeats", "3", "--format", "csv"); err != nil {
+			return err
+		}
+		bar.update(i+1, len(s.Weeks))
+	}
+	bar.done()
+	newest := s.Newest()
+	return d.quiet(ctx, "run", "drop-retrain", "--week", newest.Date.Format(time.DateOnly), "--data", newest.Train, "--label", s.Label,
+		"--features", "tenure_months,promo_a,tenure_copy,legacy_score,noise_40", "--init", "snapshot",
+		"--epochs", "3", "--seeds", "2", "--format", "csv")
+}
+
+// show prints legacy_score's history and the newest week's ranking, and
+// writes the HTML report into dir.
+func (d demoSteps) show(ctx context.Context, dir string) error {
+	if err := d.shown(ctx, "query", "feature", "legacy_score", "--weeks", "12", "--experiment", "weight-sum,perturb,permutation", "--format", "table"); err != nil {
+		return err
+	}
+	if err := d.shown(ctx, "query", "week", "--experiment", "permutation", "--top", "8", "--format", "table"); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.w, "\n$ tracker --db %s report --out %s\n", d.db, dir)
+	if err := d.quiet(ctx, "report", "--out", dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.w, "wrote %s\n", filepath.Join(dir, "index.html"))
+	return nil
+}
+
+// printDemoNext says what the data planted and what to try next.
+func printDemoNext(w io.Writer, db string, s *demo.Season, report string, took time.Duration) {
+	day := func(wk demo.Week) string { return wk.Date.Format(time.DateOnly) }
 	fmt.Fprintf(w, `
 The planted truth: legacy_score (17) matters in the weeks before %[3]s and not from then on;
 promo_a and promo_b (10, 11) matter only together; tenure_copy (12) copies
@@ -172,30 +184,8 @@ Next:
   bin/tracker --db %[1]s plot compare %[6]s %[7]s --experiment weight-sum --out compare.png
   bin/tracker --db %[1]s export --out importances.csv
   bin/tracker --db %[1]s run drop-retrain --data %[8]s --label churned --init snapshot --epochs 3 --workers 2
-`, db, time.Since(started).Round(time.Second), weeks[min(demoFadeWeek, newest)], weeks[min(demoShiftWeek, newest)],
-		filepath.Join(report, "index.html"), weeks[0], weeks[newest], trainNewest)
-	return nil
-}
-
-// demoArchitecture is the demo's network; Train draws its weights.
-func demoArchitecture() (*snapshot.Snapshot, error) {
-	widths := append(append([]int{demoFeatures}, demoWidths...), 2)
-	var layers []snapshot.Layer
-	for i := 1; i < len(widths); i++ {
-		act := "relu"
-		if i == len(widths)-1 {
-			act = "softmax"
-		}
-		in, out := widths[i-1], widths[i]
-		layers = append(layers, snapshot.Layer{
-			Spec: snapshot.Spec{Name: fmt.Sprintf("dense_%d", i), Class: snapshot.ClassDense, Units: out, Activation: act, UseBias: true},
-			Weights: []snapshot.Tensor{
-				{Name: "kernel", Shape: []int{in, out}, Data: make([]float32, in*out)},
-				{Name: "bias", Shape: []int{out}, Data: make([]float32, out)},
-			},
-		})
-	}
-	return snapshot.New(demoFeatures, layers, snapshot.Meta{KerasVersion: "2.2.4", Backend: "tensorflow"})
+`, db, took.Round(time.Second), day(s.Fade()), day(s.Shift()),
+		filepath.Join(report, "index.html"), day(s.Weeks[0]), day(s.Newest()), s.Newest().Train)
 }
 
 // sub runs another tracker command on the store db, as a user would type
