@@ -22,6 +22,8 @@ var allowed = map[string][]string{
 	"plotting":              {},
 	"migrations":            {},
 	"internal/fixtures":     {},
+	"internal/demo":         {"snapshot", "snapshot/keras", "experiments/nn", "internal/quote", "internal/safefile"},
+	"experiments/compare":   {"experiments", "snapshot", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile"},
 	// Leaves every package may use: short quoting of user input in
 	// messages, and reading outside files with a size cap.
 	"internal/quote":    {},
