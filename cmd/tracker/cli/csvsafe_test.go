@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/snapshottest"
 	"github.com/tracker-ml/tracker/tracker"
@@ -138,7 +140,7 @@ func TestEveryCSVNeutralisesUserTextAndKeepsNumbers(t *testing.T) {
 							t.Errorf("column %s: user text %q is not neutralised", col, cell)
 						}
 					case slices.Contains(tc.numbers, col):
-						if _, err := strconv.ParseFloat(cell, 64); cell != "" && (err != nil || !plainNumber(cell)) {
+						if _, err := strconv.ParseFloat(cell, 64); cell != "" && (err != nil || !table.PlainNumber(cell)) {
 							t.Errorf("column %s: %q is not a bare number", col, cell)
 						}
 					case dangerous(cell) || strings.HasPrefix(cell, "'"):
@@ -163,69 +165,37 @@ func quoted(names []string) []string {
 	return out
 }
 
-func TestCSVCellsAreNeutralisedByKind(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		cell any
-		want string
-	}{
-		{"user text that starts a formula gets an apostrophe", userText("=1+1"), "'=1+1"},
-		{"user text that looks like a signed number gets one too", userText("-2"), "'-2"},
-		{"user text that starts with a tab gets one", userText("\tx"), "'\tx"},
-		{"plain user text is left alone", userText("age"), "age"},
-		{"a negative number we formatted stays a number", "-0.5", "-0.5"},
-		{"a signed change we formatted stays a number", "+3", "+3"},
-		{"an exponent stays a number", "-1.5e-07", "-1.5e-07"},
-		{"an int stays a number", -4, "-4"},
-		{"our own text that is not a number is neutralised", "=cmd", "'=cmd"},
-		{"our own -Inf is neutralised", "-Inf", "'-Inf"},
-		{"a hex float is not a number here", "-0x1p3", "'-0x1p3"},
-		{"a week is left alone", "2019-01-14", "2019-01-14"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var b strings.Builder
-			out := newCSVOut(&b)
-			if err := out.add(tc.cell); err != nil {
-				t.Fatal(err)
-			}
-			if err := out.flush(); err != nil {
-				t.Fatal(err)
-			}
-			rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := rows[0][0]; got != tc.want {
-				t.Errorf("%q came out as %q, want %q", tc.cell, got, tc.want)
-			}
-		})
-	}
-}
-
-// TestOnlyOutputGoWritesCSV keeps every CSV writer on the neutralising
-// path: a csv.NewWriter anywhere else in the package would bypass it.
-func TestOnlyOutputGoWritesCSV(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestOnlyTableWritesCSV keeps every CSV writer on the neutralising
+// path: a csv.NewWriter anywhere outside internal/table would bypass it.
+func TestOnlyTableWritesCSV(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
 	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") || name == "output.go" {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "table" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "NewWriter" {
 				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "csv" {
-					t.Errorf("%s: csv.NewWriter bypasses the formula-safe writer: use newCSVOut or table", fset.Position(sel.Pos()))
+					t.Errorf("%s: csv.NewWriter bypasses the formula-safe writer: use internal/table", fset.Position(sel.Pos()))
 				}
 			}
 			return true
 		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -101,11 +102,11 @@ func export(g *globals, f *exportFlags) error {
 		}
 		err = writeJSON(&buf, rows)
 	default:
-		t := table{header: []string{"model", "week", "version", "experiment", "params_hash", "feature_index", "feature_name", "value", "spread", "rank"}}
+		t := table.Table{Header: []string{"model", "week", "version", "experiment", "params_hash", "feature_index", "feature_name", "value", "spread", "rank"}}
 		for _, r := range rows {
-			t.add(userText(r.Model), r.Week, r.Version, r.Experiment, r.ParamsHash, r.Index, userText(r.Name), optFloat(r.Value), optFloat(r.Spread), optInt(r.Rank, false))
+			t.Add(table.User(r.Model), r.Week, r.Version, r.Experiment, r.ParamsHash, r.Index, table.User(r.Name), optFloat(r.Value), optFloat(r.Spread), optInt(r.Rank, false))
 		}
-		err = t.write(&buf, formatCSV)
+		err = t.WriteCSV(&buf)
 	}
 	if err != nil {
 		return err
@@ -226,15 +227,15 @@ func writeWide(w io.Writer, rows []exportRow, f *exportFlags) error {
 		}
 		return writeJSON(w, out)
 	}
-	t := table{header: append([]string{"model", "feature_index", "feature_name"}, weeks...)}
+	t := table.Table{Header: append([]string{"model", "feature_index", "feature_name"}, weeks...)}
 	for _, k := range keys {
-		row := []any{userText(k.model), k.index, userText(names[k])}
+		row := []any{table.User(k.model), k.index, table.User(names[k])}
 		for _, wk := range weeks {
 			row = append(row, cells[k][wk])
 		}
-		t.add(row...)
+		t.Add(row...)
 	}
-	return t.write(w, formatCSV)
+	return writeTable(w, &t, formatCSV)
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames

@@ -8,6 +8,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -72,19 +73,19 @@ func runFeatures(g *globals, model, formatFlag string) error {
 		fmt.Fprintf(g.env.ErrOut, "model %s has no feature names yet: run an experiment with a --data file that has a header, or tracker features set FILE\n", quote.Short(model))
 	}
 	rows := make([]featureRow, latest.Inputs)
-	t := table{header: []string{"index", "name"}}
+	t := table.Table{Header: []string{"index", "name"}}
 	for i := range rows {
 		rows[i] = featureRow{Index: i, Name: featureName(names, i)}
 		if format == formatTable {
-			t.add(i, dash(rows[i].Name))
+			t.Add(i, dash(rows[i].Name))
 		} else {
-			t.add(i, userText(rows[i].Name))
+			t.Add(i, table.User(rows[i].Name))
 		}
 	}
 	if format == formatJSON {
 		return writeJSON(g.env.Out, rows)
 	}
-	return t.write(g.env.Out, format)
+	return writeTable(g.env.Out, &t, format)
 }
 
 func runFeaturesSet(g *globals, model, path string) error {

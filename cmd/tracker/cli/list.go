@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -65,11 +66,11 @@ func runList(g *globals, opts *listOptions) error {
 	if format == formatJSON {
 		return writeJSON(g.env.Out, rows)
 	}
-	t := table{header: []string{"model", "week", "version", "hash", "keras_version", "inputs", "outputs", "layers", "params", "experiments"}}
+	t := table.Table{Header: []string{"model", "week", "version", "hash", "keras_version", "inputs", "outputs", "layers", "params", "experiments"}}
 	for _, r := range rows {
-		t.add(userText(r.Model), r.Week, r.Version, r.Hash, userText(r.KerasVersion), r.Inputs, r.Outputs, r.Layers, r.Params, r.Experiments)
+		t.Add(table.User(r.Model), r.Week, r.Version, r.Hash, table.User(r.KerasVersion), r.Inputs, r.Outputs, r.Layers, r.Params, r.Experiments)
 	}
-	return t.write(g.env.Out, format)
+	return writeTable(g.env.Out, &t, format)
 }
 
 // versionFor finds the version a WEEK argument names: a date, or "latest".

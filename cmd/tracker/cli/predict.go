@@ -10,6 +10,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -90,7 +91,7 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 // writePredictions writes predict's CSV: the row, its outputs, the
 // predicted class and, with labels, the label.
 func writePredictions(w io.Writer, rows []predictRow, outs int, labels bool) error {
-	out := newCSVOut(w)
+	out := table.NewCSV(w)
 	header := []string{"row"}
 	for j := range outs {
 		header = append(header, "p"+strconv.Itoa(j))
@@ -99,7 +100,7 @@ func writePredictions(w io.Writer, rows []predictRow, outs int, labels bool) err
 	if labels {
 		header = append(header, "label")
 	}
-	if err := out.header(header); err != nil {
+	if err := out.Header(header); err != nil {
 		return err
 	}
 	cells := make([]any, 0, len(header))
@@ -112,13 +113,13 @@ func writePredictions(w io.Writer, rows []predictRow, outs int, labels bool) err
 		cells = append(cells, r.Class)
 		if r.Label != nil {
 			// A label is the user's text: "=1+1" must not run as a formula.
-			cells = append(cells, userText(*r.Label))
+			cells = append(cells, table.User(*r.Label))
 		}
-		if err := out.add(cells...); err != nil {
+		if err := out.Add(cells...); err != nil {
 			return err
 		}
 	}
-	if err := out.flush(); err != nil {
+	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write predictions: %w", err)
 	}
 	return nil

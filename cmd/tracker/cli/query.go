@@ -11,6 +11,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/compare"
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/plotting"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -114,24 +115,24 @@ func (t *featureView) write(w io.Writer, format string) error {
 	case formatJSON:
 		return writeJSON(w, t.jsonRows())
 	case formatCSV:
-		tab := table{header: []string{"week", "version"}}
+		tab := table.Table{Header: []string{"week", "version"}}
 		for _, s := range t.Series {
-			tab.header = append(tab.header, s.Label+" value", s.Label+" rank", s.Label+" change")
+			tab.Header = append(tab.Header, s.Label+" value", s.Label+" rank", s.Label+" change")
 		}
 		t.fill(&tab)
-		return tab.write(w, formatCSV)
+		return writeTable(w, &tab, formatCSV)
 	}
 	name := ""
 	if t.name != "" {
 		name = " (" + t.name + ")"
 	}
 	fmt.Fprintf(w, "feature %d%s, %d weeks %s to %s\n", t.Feature, name, len(t.Weeks), t.Weeks[0].Week, t.Weeks[len(t.Weeks)-1].Week)
-	tab := table{header: []string{"week", "version"}}
+	tab := table.Table{Header: []string{"week", "version"}}
 	for _, s := range t.Series {
-		tab.header = append(tab.header, s.Label, "rank", "change")
+		tab.Header = append(tab.Header, s.Label, "rank", "change")
 	}
 	t.fill(&tab)
-	if err := tab.write(w, formatTable); err != nil {
+	if err := writeTable(w, &tab, formatTable); err != nil {
 		return err
 	}
 	for _, line := range t.summary() {
@@ -177,7 +178,7 @@ func (t *featureView) jsonRows() []featureJSON {
 	return rows
 }
 
-func (t *featureView) fill(tab *table) {
+func (t *featureView) fill(tab *table.Table) {
 	for wi, wv := range t.Weeks {
 		cells := []any{wv.Week, wv.Version}
 		for si := range t.Series {
@@ -192,7 +193,7 @@ func (t *featureView) fill(tab *table) {
 			}
 			cells = append(cells, num32(c.Value), rank, signed32(c.Delta))
 		}
-		tab.add(cells...)
+		tab.Add(cells...)
 	}
 }
 
@@ -310,11 +311,11 @@ func writeWeek(w io.Writer, format string, v *tracker.WeekView, rows []weekRow) 
 	case formatJSON:
 		return writeJSON(w, rows)
 	case formatCSV:
-		tab := table{header: []string{"week", "experiment", "rank", "index", "name", "value", "spread", "previous_rank", "rank_change"}}
+		tab := table.Table{Header: []string{"week", "experiment", "rank", "index", "name", "value", "spread", "previous_rank", "rank_change"}}
 		for _, r := range rows {
-			tab.add(v.Version.Week, cur.Kind, r.Rank, r.Index, userText(r.Name), num32(r.Value), num32(r.Spread), optInt(r.PrevRank, false), optInt(r.RankChange, false))
+			tab.Add(v.Version.Week, cur.Kind, r.Rank, r.Index, table.User(r.Name), num32(r.Value), num32(r.Spread), optInt(r.PrevRank, false), optInt(r.RankChange, false))
 		}
-		return tab.write(w, formatCSV)
+		return writeTable(w, &tab, formatCSV)
 	}
 	vs := "no earlier week"
 	switch {
@@ -328,9 +329,9 @@ func writeWeek(w io.Writer, format string, v *tracker.WeekView, rows []weekRow) 
 		method += " " + p
 	}
 	fmt.Fprintf(w, "week %s (version %d), %s, %s\n", v.Version.Week, v.Version.Version, method, vs)
-	tab := table{header: []string{"rank", "index", "name", "value", "spread", "was", "move"}}
+	tab := table.Table{Header: []string{"rank", "index", "name", "value", "spread", "was", "move"}}
 	for _, r := range rows {
-		tab.add(r.Rank, r.Index, dash(r.Name), num32(r.Value), num32(r.Spread), optInt(r.PrevRank, false), optInt(r.RankChange, true))
+		tab.Add(r.Rank, r.Index, dash(r.Name), num32(r.Value), num32(r.Spread), optInt(r.PrevRank, false), optInt(r.RankChange, true))
 	}
-	return tab.write(w, formatTable)
+	return writeTable(w, &tab, formatTable)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments/compare"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -470,18 +471,18 @@ func runWarnings(kind string, jobs []*weekJob, names []string) []string {
 }
 
 func writeRunsCSV(w io.Writer, kind string, rows []runRow) error {
-	t := table{header: []string{"week", "index", "name", "value", "spread", "rank"}}
+	t := table.Table{Header: []string{"week", "index", "name", "value", "spread", "rank"}}
 	if kind == experiments.KindPerturb {
-		t.header = append(t.header, "flip_rate")
+		t.Header = append(t.Header, "flip_rate")
 	}
 	for _, r := range rows {
-		cells := []any{r.Week, r.Index, userText(r.Name), num(r.Value), num(r.Spread), r.Rank}
+		cells := []any{r.Week, r.Index, table.User(r.Name), num(r.Value), num(r.Spread), r.Rank}
 		if r.FlipRate != nil {
 			cells = append(cells, num(*r.FlipRate))
 		}
-		t.add(cells...)
+		t.Add(cells...)
 	}
-	return t.write(w, formatCSV)
+	return writeTable(w, &t, formatCSV)
 }
 
 func writeRunsTable(w io.Writer, kind string, jobs []*weekJob, rows []runRow) error {
@@ -491,9 +492,9 @@ func writeRunsTable(w io.Writer, kind string, jobs []*weekJob, rows []runRow) er
 		}
 		e := &job.exp
 		fmt.Fprintf(w, "%s, week %s (version %d, %s), %s\n", kind, job.vi.Week, job.vi.Version, job.vi.Hash[:12], describeParams(e))
-		t := table{header: []string{"rank", "index", "name", "value", "spread"}}
+		t := table.Table{Header: []string{"rank", "index", "name", "value", "spread"}}
 		if e.Extra["flip_rate"] != nil {
-			t.header = append(t.header, "flip_rate")
+			t.Header = append(t.Header, "flip_rate")
 		}
 		for _, r := range rows {
 			if r.Week != job.vi.Week {
@@ -503,9 +504,9 @@ func writeRunsTable(w io.Writer, kind string, jobs []*weekJob, rows []runRow) er
 			if r.FlipRate != nil {
 				cells = append(cells, fmt.Sprintf("%.3f", *r.FlipRate))
 			}
-			t.add(cells...)
+			t.Add(cells...)
 		}
-		if err := t.write(w, formatTable); err != nil {
+		if err := writeTable(w, &t, formatTable); err != nil {
 			return err
 		}
 	}

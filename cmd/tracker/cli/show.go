@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -83,36 +84,36 @@ func runShow(g *globals, opts *showOptions) error {
 		return writeJSON(g.env.Out, sv)
 	}
 	w := g.env.Out
-	info := table{header: []string{"field", "value"}}
-	info.add("model", sv.Model)
-	info.add("week", sv.Week)
-	info.add("version", sv.Version)
-	info.add("hash", sv.Hash)
-	info.add("format", sv.Format)
-	info.add("keras_version", sv.KerasVersion)
-	info.add("backend", sv.Backend)
-	info.add("ingested_at", sv.IngestedAt.Format(time.RFC3339))
-	info.add("inputs", sv.Inputs)
-	info.add("outputs", sv.Outputs)
-	info.add("params", sv.Params)
-	info.add("experiments", sv.Experiments)
-	if err := info.write(w, formatTable); err != nil {
+	info := table.Table{Header: []string{"field", "value"}}
+	info.Add("model", sv.Model)
+	info.Add("week", sv.Week)
+	info.Add("version", sv.Version)
+	info.Add("hash", sv.Hash)
+	info.Add("format", sv.Format)
+	info.Add("keras_version", sv.KerasVersion)
+	info.Add("backend", sv.Backend)
+	info.Add("ingested_at", sv.IngestedAt.Format(time.RFC3339))
+	info.Add("inputs", sv.Inputs)
+	info.Add("outputs", sv.Outputs)
+	info.Add("params", sv.Params)
+	info.Add("experiments", sv.Experiments)
+	if err := writeTable(w, &info, formatTable); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	layers := table{header: []string{"layer", "class", "units", "activation", "params"}}
+	layers := table.Table{Header: []string{"layer", "class", "units", "activation", "params"}}
 	for _, l := range sv.Layers {
-		layers.add(l.Name, l.Class, l.Units, dash(l.Activation), l.Params)
+		layers.Add(l.Name, l.Class, l.Units, dash(l.Activation), l.Params)
 	}
-	if err := layers.write(w, formatTable); err != nil {
+	if err := writeTable(w, &layers, formatTable); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	src := table{header: []string{"role", "sha256", "bytes", "path"}}
+	src := table.Table{Header: []string{"role", "sha256", "bytes", "path"}}
 	for _, s := range sv.Sources {
-		src.add(s.Role, s.SHA256, s.Size, s.Path)
+		src.Add(s.Role, s.SHA256, s.Size, s.Path)
 	}
-	return src.write(w, formatTable)
+	return writeTable(w, &src, formatTable)
 }
 
 func dash(s string) string {
