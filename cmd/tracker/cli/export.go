@@ -139,32 +139,17 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 	}
 	var rows []exportRow
 	for _, model := range models {
-		names, err := store.Features(model)
+		h, err := store.History(model, f.weeks)
 		if err != nil {
 			return nil, err
 		}
-		weeks, err := store.Weeks(model, f.weeks)
-		if err != nil {
-			return nil, err
-		}
-		for _, wv := range weeks {
-			exps, err := store.Experiments(model, wv.Version)
-			if err != nil {
-				return nil, err
-			}
+		for w, wv := range h.Weeks {
+			exps := h.Records[w]
 			slices.SortStableFunc(exps, func(a, b *tracker.Experiment) int { return experiments.OrderOf(a.Kind) - experiments.OrderOf(b.Kind) })
 			for _, e := range exps {
 				hash := paramsHash(e.Kind, e.Params)
-				if len(f.kinds) > 0 && !slices.Contains(f.kinds, e.Kind) && !slices.Contains(f.kinds, hash) {
-					continue
-				}
-				for i := range e.Value {
-					r := exportRow{Model: model, Week: wv.Week, Version: wv.Version, Experiment: e.Kind, ParamsHash: hash, Index: i, Name: featureName(names, i)}
-					if e.Rank[i] > 0 || !math.IsNaN(e.Value[i]) {
-						v, s, rank := roundTrip32(e.Value[i]), roundTrip32(e.Spread[i]), e.Rank[i]
-						r.Value, r.Spread, r.Rank = &v, &s, &rank
-					}
-					rows = append(rows, r)
+				if len(f.kinds) == 0 || slices.Contains(f.kinds, e.Kind) || slices.Contains(f.kinds, hash) {
+					rows = appendExportRows(rows, model, wv, hash, e, h.Names)
 				}
 			}
 		}
@@ -173,6 +158,19 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 		return nil, usagef("no experiment %s is recorded in these weeks", quote.List(f.kinds))
 	}
 	return rows, nil
+}
+
+// appendExportRows adds one record's features to rows.
+func appendExportRows(rows []exportRow, model string, wv tracker.WeekVersion, hash string, e *tracker.Experiment, names []string) []exportRow {
+	for i := range e.Value {
+		r := exportRow{Model: model, Week: wv.Week, Version: wv.Version, Experiment: e.Kind, ParamsHash: hash, Index: i, Name: experiments.FeatureName(names, i)}
+		if e.Rank[i] > 0 || !math.IsNaN(e.Value[i]) {
+			v, s, rank := roundTrip32(e.Value[i]), roundTrip32(e.Spread[i]), e.Rank[i]
+			r.Value, r.Spread, r.Rank = &v, &s, &rank
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 // writeWide pivots one experiment's values: a row per model and feature, a

@@ -250,7 +250,7 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) erro
 			continue
 		}
 		label := fmt.Sprintf("%s %s (%d/%d)", m.kind, job.vi.Week, i+1, len(jobs))
-		if err := compute(ctx, g, job, m, data, label); err != nil {
+		if err := compute(ctx, g.env, job, m, data, label); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return fmt.Errorf("interrupted during week %s: nothing stored for it (%d earlier weeks were stored)", job.vi.Week, recordedCount(done))
 			}
@@ -341,13 +341,13 @@ func planRuns(g *globals, opts *runOptions, m method, data *dataset.Dataset) ([]
 }
 
 // compute runs the method on one version, filling job.exp's results.
-func compute(ctx context.Context, g *globals, job *weekJob, m method, data *dataset.Dataset, label string) error {
+func compute(ctx context.Context, env Env, job *weekJob, m method, data *dataset.Dataset, label string) error {
 	net, err := nn.New(job.snap)
 	if err != nil {
 		return err
 	}
 	output, _ := strconv.Atoi(job.exp.Params["output"])
-	bar := newProgress(g.env, label+" "+m.unit)
+	bar := newProgress(env, label+" "+m.unit)
 	start := time.Now()
 	res, err := m.run(ctx, &experiments.Run{Net: net, Data: data, Output: output, Seed: uint64(job.exp.Seed), Progress: bar.update})
 	bar.done()
@@ -359,7 +359,7 @@ func compute(ctx context.Context, g *globals, job *weekJob, m method, data *data
 	}
 	job.exp.Took = time.Since(start)
 	job.exp.ToolVersion = Version()
-	job.exp.CreatedAt = g.env.Now().UTC()
+	job.exp.CreatedAt = env.Now().UTC()
 	job.exp.Value, job.exp.Spread, job.exp.Rank, job.exp.Extra = res.Value, res.Spread, res.Rank, res.Extra
 	return nil
 }
