@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"cmp"
-	_ "embed"
 	"fmt"
 	"html/template"
 	"math"
@@ -16,11 +15,9 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/plotting"
+	"github.com/tracker-ml/tracker/plotting/report"
 	"github.com/tracker-ml/tracker/tracker"
 )
-
-//go:embed report.html.tmpl
-var reportTemplate string
 
 func newReportCmd(g *globals) *cobra.Command {
 	var model, out string
@@ -55,54 +52,6 @@ the network and runs no script; open it in any browser or mail it.`,
 	return cmd
 }
 
-// Report data, as the template reads it.
-type (
-	reportData struct {
-		Model, First, Last string
-		Weeks              int
-		Versions           []reportVersion
-		Methods            []reportMethod
-		Charts             []reportChart
-		Generated          string
-	}
-	reportVersion struct {
-		Week, Hash  string
-		Version     uint64
-		Experiments int
-	}
-	reportMethod struct {
-		Label, Params string
-		Rows          []reportRow
-		Up, Down      []reportMove
-		Zeroed        []reportZero
-		Warnings      []string
-		PrevWeek      string
-	}
-	reportRow struct {
-		Rank          int
-		Index         int
-		Name          string
-		Value, Spread string
-		Move          string
-	}
-	reportMove struct {
-		Index    int
-		Name     string
-		From, To int
-	}
-	reportZero struct {
-		Index       int
-		Name        string
-		Was, Now    string
-		WasWeek     string
-		WasRank, To int
-	}
-	reportChart struct {
-		Title string
-		SVG   template.HTML // from plotting, which escapes its text
-	}
-)
-
 func writeReport(g *globals, model string, n int, dir string) (string, error) {
 	store, err := g.open(true)
 	if err != nil {
@@ -122,7 +71,7 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 		store.Close()
 		return "", err
 	}
-	data := reportData{Model: model, Weeks: len(weeks), First: weeks[0].Week, Last: weeks[len(weeks)-1].Week, Generated: g.env.Now().UTC().Format("2006-01-02 15:04 MST")}
+	data := report.Data{Model: model, Weeks: len(weeks), First: weeks[0].Week, Last: weeks[len(weeks)-1].Week, Generated: g.env.Now().UTC().Format("2006-01-02 15:04 MST")}
 	all := make([][]*tracker.Experiment, len(weeks))
 	for i, wv := range weeks {
 		if all[i], err = store.Experiments(model, wv.Version); err != nil {
@@ -134,7 +83,7 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 			store.Close()
 			return "", err
 		}
-		data.Versions = append(data.Versions, reportVersion{Week: wv.Week, Version: wv.Version, Hash: vi.Hash[:12], Experiments: len(all[i])})
+		data.Versions = append(data.Versions, report.Version{Week: wv.Week, Version: wv.Version, Hash: vi.Hash[:12], Experiments: len(all[i])})
 	}
 	store.Close()
 
@@ -165,12 +114,8 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 	}
 	data.Charts = charts
 
-	tmpl, err := template.New("report").Parse(reportTemplate)
-	if err != nil {
-		return "", err
-	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
+	if err := report.Write(&buf, data); err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -182,10 +127,10 @@ func writeReport(g *globals, model string, n int, dir string) (string, error) {
 
 // reportMethodFor builds one experiment's section: its ranking in the
 // newest week and what changed since the week before.
-func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) reportMethod {
+func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) report.Method {
 	key := tracker.SeriesKey(e.Kind, e.Params)
 	find := func(w int) *tracker.Experiment { return newestOf(all[w], key) }
-	m := reportMethod{Label: e.Kind, Params: describeParams(e)}
+	m := report.Method{Label: e.Kind, Params: describeParams(e)}
 	last := len(weeks) - 1
 	var prev *tracker.Experiment
 	if last > 0 {
@@ -197,10 +142,10 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 		if e.Rank[i] == 0 {
 			continue
 		}
-		r := reportRow{Rank: e.Rank[i], Index: i, Name: name(i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
+		r := report.Row{Rank: e.Rank[i], Index: i, Name: name(i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
 		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
 			r.Move = optInt(ptr(prev.Rank[i]-e.Rank[i]), true)
-			mv := reportMove{Index: i, Name: name(i), From: prev.Rank[i], To: e.Rank[i]}
+			mv := report.Move{Index: i, Name: name(i), From: prev.Rank[i], To: e.Rank[i]}
 			// A mover's value must have moved by more than twice the
 			// standard error of the difference, or it is noise reshuffling
 			// features that matter equally little.
@@ -217,9 +162,9 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 		}
 		m.Rows = append(m.Rows, r)
 	}
-	slices.SortFunc(m.Rows, func(a, b reportRow) int { return a.Rank - b.Rank })
-	slices.SortFunc(m.Up, func(a, b reportMove) int { return (b.From - b.To) - (a.From - a.To) })
-	slices.SortFunc(m.Down, func(a, b reportMove) int { return (a.From - a.To) - (b.From - b.To) })
+	slices.SortFunc(m.Rows, func(a, b report.Row) int { return a.Rank - b.Rank })
+	slices.SortFunc(m.Up, func(a, b report.Move) int { return (b.From - b.To) - (a.From - a.To) })
+	slices.SortFunc(m.Down, func(a, b report.Move) int { return (a.From - a.To) - (b.From - b.To) })
 	m.Up, m.Down = m.Up[:min(5, len(m.Up))], m.Down[:min(5, len(m.Down))]
 
 	// Gone to zero: negligible now (in the bottom half of the ranking and
@@ -253,12 +198,12 @@ func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks [
 			}
 		}
 		if best != nil {
-			m.Zeroed = append(m.Zeroed, reportZero{Index: i, Name: name(i), Was: num32(best.Value[i]), Now: num32(e.Value[i]), WasWeek: weeks[bestWeek].Week, WasRank: best.Rank[i], To: e.Rank[i]})
+			m.Zeroed = append(m.Zeroed, report.Zeroed{Index: i, Name: name(i), Was: num32(best.Value[i]), Now: num32(e.Value[i]), WasWeek: weeks[bestWeek].Week, WasRank: best.Rank[i], To: e.Rank[i]})
 		}
 	}
 	// The strongest first; a weight-based method on weekly retrains from
 	// scratch can list many noise features, and ten tell the story.
-	slices.SortStableFunc(m.Zeroed, func(a, b reportZero) int { return a.WasRank - b.WasRank })
+	slices.SortStableFunc(m.Zeroed, func(a, b report.Zeroed) int { return a.WasRank - b.WasRank })
 	m.Zeroed = m.Zeroed[:min(10, len(m.Zeroed))]
 	if weightSum != nil && e.Kind != experiments.KindWeightSum && kindOrder(e.Kind) >= kindOrder(experiments.KindPerturb) {
 		ws := experiments.Result{Value: weightSum.Value, Rank: weightSum.Rank}
@@ -296,20 +241,20 @@ func standardError(e *tracker.Experiment, i int) float64 {
 // reportCharts draws the rank heatmap and the top-10 ranks of the most
 // telling method, the two newest weeks side by side, and the trajectory of
 // the features that went to zero.
-func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, newest []*tracker.Experiment) ([]reportChart, error) {
+func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, newest []*tracker.Experiment) ([]report.Chart, error) {
 	if len(newest) == 0 {
 		return nil, nil
 	}
 	best := newest[0] // sorted most telling first
 	h := &history{weeks: weeks, label: best.Kind, names: names}
 	h.fill(all, tracker.SeriesKey(best.Kind, best.Params))
-	var charts []reportChart
+	var charts []report.Chart
 	add := func(title string, draw func(*bytes.Buffer) error) error {
 		var buf bytes.Buffer
 		if err := draw(&buf); err != nil {
 			return fmt.Errorf("chart %q: %w", title, err)
 		}
-		charts = append(charts, reportChart{Title: title, SVG: template.HTML(buf.String())})
+		charts = append(charts, report.Chart{Title: title, SVG: template.HTML(buf.String())})
 		return nil
 	}
 	if err := add("Rank of every feature by "+h.label+", week by week", func(b *bytes.Buffer) error {
