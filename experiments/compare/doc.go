@@ -15,8 +15,8 @@
 //
 //   - A rank of 0 means "not measured" (a drop-retrain of some features)
 //     and never counts as a move, a fade or a disagreement.
-//   - Output order is deterministic for the same input: features are
-//     visited in index order and sorted by fixed keys.
+//   - Output is deterministic: the same input gives the same judgements
+//     in the same order; features are visited in index order.
 //   - A week without a record is an empty Result. A result has one value,
 //     spread and rank per feature, as every stored record does.
 package compare

@@ -33,7 +33,9 @@ func (m Mover) Rise() int { return m.From - m.To }
 // difference (each week's StandardError, combined in quadrature) and its
 // rank changed. up holds those that climbed, the largest climb first, and
 // down those that fell, the largest fall first; at most MaxMovers each.
-// An empty prev (no record the week before) gives none.
+// An empty prev (no record the week before) gives none. Equal climbs come
+// in an order fixed by the input but not promised to be feature order: the
+// sort is the one the report has always used, so its pages stay the same.
 func Movers(prev, cur experiments.Result) (up, down []Mover) {
 	for i := range cur.Value {
 		if cur.Rank[i] == 0 || i >= len(prev.Rank) || prev.Rank[i] <= 0 {
