@@ -3,28 +3,31 @@ package cli
 import (
 	"bytes"
 	"cmp"
-	_ "embed"
+	"errors"
 	"fmt"
 	"html/template"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/compare"
 	"github.com/tracker-ml/tracker/plotting"
+	"github.com/tracker-ml/tracker/plotting/report"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
-//go:embed report.html.tmpl
-var reportTemplate string
+type reportOptions struct {
+	model string
+	weeks int    // the newest N weeks, 0 = all
+	out   string // the directory index.html goes into
+}
 
 func newReportCmd(g *globals) *cobra.Command {
-	var model, out string
-	var weeks int
+	opts := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report [--model NAME] [--weeks N] --out DIR",
 		Short: "Write a self-contained HTML report of the newest weeks",
@@ -35,282 +38,205 @@ behavioural methods, and charts (inline SVG). The page loads nothing from
 the network and runs no script; open it in any browser or mail it.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return usagef("--out DIR is required")
-			}
-			if weeks < 0 {
-				return usagef("--weeks %d: give a positive number (0 = all)", weeks)
-			}
-			path, err := writeReport(g, model, weeks, out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.env.ErrOut, "wrote %s\n", path)
-			return nil
+			return runReport(g, opts)
 		},
 	}
-	cmd.Flags().StringVar(&model, "model", tracker.DefaultModel, "model series name")
-	cmd.Flags().IntVar(&weeks, "weeks", 12, "the newest N weeks that have a version (0 = all)")
-	cmd.Flags().StringVar(&out, "out", "", "directory to write index.html into (required)")
+	cmd.Flags().StringVar(&opts.model, "model", tracker.DefaultModel, "model series name")
+	cmd.Flags().IntVar(&opts.weeks, "weeks", 12, "the newest N weeks that have a version (0 = all)")
+	cmd.Flags().StringVar(&opts.out, "out", "", "directory to write index.html into (required)")
 	return cmd
 }
 
-// Report data, as the template reads it.
-type (
-	reportData struct {
-		Model, First, Last string
-		Weeks              int
-		Versions           []reportVersion
-		Methods            []reportMethod
-		Charts             []reportChart
-		Generated          string
+// runReport reads the newest weeks, has them judged and drawn, and writes
+// the page in one piece: a failure leaves no half-written index.html.
+func runReport(g *globals, opts *reportOptions) error {
+	if opts.out == "" {
+		return usagef("--out DIR is required")
 	}
-	reportVersion struct {
-		Week, Hash  string
-		Version     uint64
-		Experiments int
+	if opts.weeks < 0 {
+		return usagef("--weeks %d: give a positive number (0 = all)", opts.weeks)
 	}
-	reportMethod struct {
-		Label, Params string
-		Rows          []reportRow
-		Up, Down      []reportMove
-		Zeroed        []reportZero
-		Warnings      []string
-		PrevWeek      string
-	}
-	reportRow struct {
-		Rank          int
-		Index         int
-		Name          string
-		Value, Spread string
-		Move          string
-	}
-	reportMove struct {
-		Index    int
-		Name     string
-		From, To int
-	}
-	reportZero struct {
-		Index       int
-		Name        string
-		Was, Now    string
-		WasWeek     string
-		WasRank, To int
-	}
-	reportChart struct {
-		Title string
-		SVG   template.HTML // from plotting, which escapes its text
-	}
-)
-
-func writeReport(g *globals, model string, n int, dir string) (string, error) {
-	store, err := g.open(true)
+	h, err := readHistory(g, opts.model, opts.weeks)
 	if err != nil {
-		return "", err
+		return err
 	}
-	weeks, err := store.Weeks(model, n)
+	data, err := reportData(h, g.env.Now())
 	if err != nil {
-		store.Close()
-		return "", err
-	}
-	if len(weeks) == 0 {
-		store.Close()
-		return "", fmt.Errorf("model %q has no versions: ingest one first", model)
-	}
-	names, err := store.Features(model)
-	if err != nil {
-		store.Close()
-		return "", err
-	}
-	data := reportData{Model: model, Weeks: len(weeks), First: weeks[0].Week, Last: weeks[len(weeks)-1].Week, Generated: g.env.Now().UTC().Format("2006-01-02 15:04 MST")}
-	all := make([][]*tracker.Experiment, len(weeks))
-	for i, wv := range weeks {
-		if all[i], err = store.Experiments(model, wv.Version); err != nil {
-			store.Close()
-			return "", err
-		}
-		vi, err := store.Version(model, wv.Week)
-		if err != nil {
-			store.Close()
-			return "", err
-		}
-		data.Versions = append(data.Versions, reportVersion{Week: wv.Week, Version: wv.Version, Hash: vi.Hash[:12], Experiments: len(all[i])})
-	}
-	store.Close()
-
-	last := len(weeks) - 1
-	var newest []*tracker.Experiment // one record per method and settings
-	seen := map[string]bool{}
-	for _, e := range all[last] {
-		if key := tracker.SeriesKey(e.Kind, e.Params); !seen[key] {
-			seen[key] = true
-			newest = append(newest, tracker.SeriesRecord(all[last], key))
-		}
-	}
-	slices.SortStableFunc(newest, func(a, b *tracker.Experiment) int {
-		return cmp.Or(experiments.OrderOf(b.Kind)-experiments.OrderOf(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
-	})
-	var weightSum *tracker.Experiment
-	for _, e := range newest {
-		if e.Kind == experiments.KindWeightSum {
-			weightSum = e
-		}
-	}
-	for _, e := range newest {
-		data.Methods = append(data.Methods, reportMethodFor(e, all, weeks, names, weightSum))
-	}
-	charts, err := reportCharts(all, weeks, names, newest)
-	if err != nil {
-		return "", err
-	}
-	data.Charts = charts
-
-	tmpl, err := template.New("report").Parse(reportTemplate)
-	if err != nil {
-		return "", err
+		return err
 	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
-		return "", err
+	if err := report.Write(&buf, data); err != nil {
+		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+	if err := os.MkdirAll(opts.out, 0o755); err != nil {
+		return err
 	}
-	path := filepath.Join(dir, "index.html")
-	return path, writeFileAtomic(path, buf.Bytes())
+	path := filepath.Join(opts.out, "index.html")
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.env.ErrOut, "wrote %s\n", path)
+	return nil
 }
 
-// reportMethodFor builds one experiment's section: its ranking in the
-// newest week and what changed since the week before.
-func reportMethodFor(e *tracker.Experiment, all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, weightSum *tracker.Experiment) reportMethod {
-	key := tracker.SeriesKey(e.Kind, e.Params)
-	find := func(w int) *tracker.Experiment { return tracker.SeriesRecord(all[w], key) }
-	m := reportMethod{Label: e.Kind, Params: describeParams(e)}
-	last := len(weeks) - 1
+// readHistory reads the newest n weeks of model from a store opened
+// read-only and closed before anything is drawn.
+func readHistory(g *globals, model string, n int) (*tracker.History, error) {
+	store, err := g.open(true)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	h, err := store.History(model, n)
+	if errors.Is(err, tracker.ErrNoVersions) {
+		return nil, fmt.Errorf("%w: ingest one first", err)
+	}
+	return h, err
+}
+
+// reportData maps a history into the page: the weeks covered, a section
+// for each series of the newest week, and the charts of the most telling.
+func reportData(h *tracker.History, now time.Time) (report.Data, error) {
+	last := h.Newest()
+	data := report.Data{Model: h.Model, Weeks: len(h.Weeks), First: h.Weeks[0].Week, Last: h.Weeks[last].Week, Generated: now.UTC().Format("2006-01-02 15:04 MST")}
+	for i, wv := range h.Weeks {
+		data.Versions = append(data.Versions, report.Version{Week: wv.Week, Version: wv.Version, Hash: h.Versions[i].Hash[:12], Experiments: len(h.Records[i])})
+	}
+	newest := weekSeries(h.Records[last])
+	var weightSum experiments.Result
+	for _, e := range newest {
+		if e.Kind == experiments.KindWeightSum {
+			weightSum = resultOf(e)
+		}
+	}
+	for _, e := range newest {
+		data.Methods = append(data.Methods, reportMethod(h.Follow(tracker.SeriesKey(e.Kind, e.Params), e.Kind), weightSum))
+	}
+	if len(newest) == 0 {
+		return data, nil
+	}
+	best := newest[0]
+	var err error
+	data.Charts, err = reportCharts(h.Follow(tracker.SeriesKey(best.Kind, best.Params), best.Kind))
+	return data, err
+}
+
+// weekSeries is one record per series (kind and parameters) of a week,
+// the one that speaks for it, most telling kind first.
+func weekSeries(exps []*tracker.Experiment) []*tracker.Experiment {
+	var out []*tracker.Experiment
+	seen := map[string]bool{}
+	for _, e := range exps {
+		if key := tracker.SeriesKey(e.Kind, e.Params); !seen[key] {
+			seen[key] = true
+			out = append(out, tracker.SeriesRecord(exps, key))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *tracker.Experiment) int {
+		return cmp.Or(experiments.OrderOf(b.Kind)-experiments.OrderOf(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
+	})
+	return out
+}
+
+// resultOf is a record as compare reads it; nil (a week without a record)
+// is the empty result.
+func resultOf(e *tracker.Experiment) experiments.Result {
+	if e == nil {
+		return experiments.Result{}
+	}
+	return experiments.Result{Kind: e.Kind, Params: e.Params, Value: e.Value, Spread: e.Spread, Rank: e.Rank}
+}
+
+// reportMethod is one series' section: its ranking in the newest week of
+// s and, as compare judges them, what changed since the weeks before.
+func reportMethod(s *tracker.SeriesHistory, weightSum experiments.Result) report.Method {
+	last := len(s.Records) - 1
+	e := s.Records[last]
+	cur := resultOf(e)
+	m := report.Method{Label: e.Kind, Params: describeParams(e)}
 	var prev *tracker.Experiment
 	if last > 0 {
-		prev = find(last - 1)
-		m.PrevWeek = weeks[last-1].Week
+		prev = s.Records[last-1]
+		m.PrevWeek = s.Weeks[last-1].Week
 	}
-	name := func(i int) string { return featureName(names, i) }
+	m.Rows = reportRows(e, prev, s.Names)
+	up, down := compare.Movers(resultOf(prev), cur)
+	m.Up, m.Down = reportMoves(up, s.Names), reportMoves(down, s.Names)
+	earlier := make([]experiments.Result, last)
+	for w := range earlier {
+		earlier[w] = resultOf(s.Records[w])
+	}
+	for _, z := range compare.GoneToZero(cur, earlier) {
+		m.Zeroed = append(m.Zeroed, report.Zeroed{Index: z.Feature, Name: featureName(s.Names, z.Feature), Was: num32(z.Was), Now: num32(z.Now), WasWeek: s.Weeks[z.Week].Week, WasRank: z.WasRank, To: z.Rank})
+	}
+	m.Warnings = compare.Warnings(weightSum, cur, s.Names)
+	return m
+}
+
+// reportRows is e's ranking, best first, each feature with the places it
+// climbed since prev (nil without a record the week before).
+func reportRows(e, prev *tracker.Experiment, names []string) []report.Row {
+	var rows []report.Row
 	for i := range e.Value {
 		if e.Rank[i] == 0 {
 			continue
 		}
-		r := reportRow{Rank: e.Rank[i], Index: i, Name: name(i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
+		r := report.Row{Rank: e.Rank[i], Index: i, Name: featureName(names, i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
 		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
-			r.Move = optInt(ptr(prev.Rank[i]-e.Rank[i]), true)
-			mv := reportMove{Index: i, Name: name(i), From: prev.Rank[i], To: e.Rank[i]}
-			// A mover's value must have moved by more than twice the
-			// standard error of the difference, or it is noise reshuffling
-			// features that matter equally little.
-			noise := 2 * math.Hypot(experiments.StandardError(e.Kind, e.Params, e.Spread[i]), experiments.StandardError(prev.Kind, prev.Params, prev.Spread[i]))
-			if math.Abs(e.Value[i]-prev.Value[i]) <= noise {
-				m.Rows = append(m.Rows, r)
-				continue
-			}
-			if d := mv.From - mv.To; d > 0 {
-				m.Up = append(m.Up, mv)
-			} else if d < 0 {
-				m.Down = append(m.Down, mv)
-			}
+			rise := prev.Rank[i] - e.Rank[i]
+			r.Move = optInt(&rise, true)
 		}
-		m.Rows = append(m.Rows, r)
+		rows = append(rows, r)
 	}
-	slices.SortFunc(m.Rows, func(a, b reportRow) int { return a.Rank - b.Rank })
-	slices.SortFunc(m.Up, func(a, b reportMove) int { return (b.From - b.To) - (a.From - a.To) })
-	slices.SortFunc(m.Down, func(a, b reportMove) int { return (a.From - a.To) - (b.From - b.To) })
-	m.Up, m.Down = m.Up[:min(5, len(m.Up))], m.Down[:min(5, len(m.Down))]
-
-	// Gone to zero: negligible now (in the bottom half of the ranking and
-	// under 10% of this week's largest |value|; behavioural methods never
-	// read exactly zero), but clearly there in an earlier week of the
-	// report: in the top quarter of the ranking (top 3 of a small model) and
-	// over 20% of that week's largest value. The earlier week named is the one where it ranked best.
-	peak := func(x *tracker.Experiment) float64 {
-		p := 0.0
-		for i, v := range x.Value {
-			if x.Rank[i] > 0 {
-				p = max(p, math.Abs(v))
-			}
-		}
-		return p
-	}
-	now := peak(e)
-	for i := range e.Value {
-		if e.Rank[i] == 0 || e.Rank[i] <= len(e.Rank)/2 || math.Abs(e.Value[i]) > 0.1*now {
-			continue
-		}
-		bestWeek := -1
-		var best *tracker.Experiment
-		for w := range last {
-			x := find(w)
-			if x == nil || i >= len(x.Value) || x.Rank[i] == 0 || x.Rank[i] > max(3, len(x.Rank)/4) || math.Abs(x.Value[i]) <= 0.2*peak(x) {
-				continue
-			}
-			if best == nil || x.Rank[i] < best.Rank[i] {
-				best, bestWeek = x, w
-			}
-		}
-		if best != nil {
-			m.Zeroed = append(m.Zeroed, reportZero{Index: i, Name: name(i), Was: num32(best.Value[i]), Now: num32(e.Value[i]), WasWeek: weeks[bestWeek].Week, WasRank: best.Rank[i], To: e.Rank[i]})
-		}
-	}
-	// The strongest first; a weight-based method on weekly retrains from
-	// scratch can list many noise features, and ten tell the story.
-	slices.SortStableFunc(m.Zeroed, func(a, b reportZero) int { return a.WasRank - b.WasRank })
-	m.Zeroed = m.Zeroed[:min(10, len(m.Zeroed))]
-	if weightSum != nil && e.Kind != experiments.KindWeightSum && experiments.OrderOf(e.Kind) >= experiments.OrderOf(experiments.KindPerturb) {
-		ws := experiments.Result{Value: weightSum.Value, Rank: weightSum.Rank}
-		for _, d := range experiments.Disagreements(ws, experiments.Result{Value: e.Value, Rank: e.Rank}) {
-			label := strconv.Itoa(d.Feature)
-			if n := name(d.Feature); n != "" {
-				label += " (" + n + ")"
-			}
-			m.Warnings = append(m.Warnings, d.Describe(label, e.Kind, len(e.Value)))
-		}
-	}
-	return m
+	slices.SortFunc(rows, func(a, b report.Row) int { return a.Rank - b.Rank })
+	return rows
 }
 
-func ptr[T any](v T) *T { return &v }
+func reportMoves(ms []compare.Mover, names []string) []report.Move {
+	var out []report.Move
+	for _, m := range ms {
+		out = append(out, report.Move{Index: m.Feature, Name: featureName(names, m.Feature), From: m.From, To: m.To})
+	}
+	return out
+}
 
 // reportCharts draws the rank heatmap and the top-10 ranks of the most
-// telling method, the two newest weeks side by side, and the trajectory of
-// the features that went to zero.
-func reportCharts(all [][]*tracker.Experiment, weeks []tracker.WeekVersion, names []string, newest []*tracker.Experiment) ([]reportChart, error) {
-	if len(newest) == 0 {
-		return nil, nil
-	}
-	best := newest[0] // sorted most telling first
-	hist := &tracker.History{Weeks: weeks, Names: names, Records: all}
-	h := hist.Follow(tracker.SeriesKey(best.Kind, best.Params), best.Kind)
-	var charts []reportChart
+// telling series s, and its two newest weeks side by side.
+func reportCharts(s *tracker.SeriesHistory) ([]report.Chart, error) {
+	var charts []report.Chart
 	add := func(title string, draw func(*bytes.Buffer) error) error {
 		var buf bytes.Buffer
 		if err := draw(&buf); err != nil {
 			return fmt.Errorf("chart %q: %w", title, err)
 		}
-		charts = append(charts, reportChart{Title: title, SVG: template.HTML(buf.String())})
+		charts = append(charts, report.Chart{Title: title, SVG: template.HTML(buf.String())})
 		return nil
 	}
-	if err := add("Rank of every feature by "+h.Label+", week by week", func(b *bytes.Buffer) error {
-		return plotting.Heatmap(b, plotting.SVG, "Rank by "+h.Label, h.WeekLabels(), h.FeatureLabels(), h.RanksByFeature())
+	weeks, features := s.WeekLabels(), s.FeatureLabels()
+	if err := add("Rank of every feature by "+s.Label+", week by week", func(b *bytes.Buffer) error {
+		return plotting.Heatmap(b, plotting.SVG, "Rank by "+s.Label, weeks, features, s.RanksByFeature())
 	}); err != nil {
 		return nil, err
 	}
-	if err := add("The newest week's top 10 by "+h.Label+", across weeks", func(b *bytes.Buffer) error {
-		return plotting.Ranks(b, plotting.SVG, "Top 10 by "+h.Label, h.WeekLabels(), rankLines(h, 10))
+	newest := len(weeks) - 1
+	ranks := s.RanksByFeature()
+	var lines []plotting.RankLine
+	for _, f := range s.TopAt(newest, 10) {
+		lines = append(lines, plotting.RankLine{Name: features[f], Ranks: ranks[f]})
+	}
+	if err := add("The newest week's top 10 by "+s.Label+", across weeks", func(b *bytes.Buffer) error {
+		return plotting.Ranks(b, plotting.SVG, "Top 10 by "+s.Label, weeks, lines)
 	}); err != nil {
 		return nil, err
 	}
-	if n := len(weeks); n >= 2 && h.Records[n-2] != nil && h.Records[n-1] != nil {
-		a, b := h.Values(n-2), h.Values(n-1)
-		if err := add(fmt.Sprintf("%s, %s against %s", h.Label, weeks[n-2].Week, weeks[n-1].Week), func(buf *bytes.Buffer) error {
-			return plotting.Compare(buf, plotting.SVG, h.Label+": "+weeks[n-2].Week+" vs "+weeks[n-1].Week, weeks[n-2].Week, weeks[n-1].Week, h.FeatureLabels(), a, b)
-		}); err != nil {
-			return nil, err
-		}
+	if newest < 1 || s.Records[newest-1] == nil || s.Records[newest] == nil {
+		return charts, nil
+	}
+	was, now := weeks[newest-1], weeks[newest]
+	if err := add(fmt.Sprintf("%s, %s against %s", s.Label, was, now), func(b *bytes.Buffer) error {
+		return plotting.Compare(b, plotting.SVG, s.Label+": "+was+" vs "+now, was, now, features, s.Values(newest-1), s.Values(newest))
+	}); err != nil {
+		return nil, err
 	}
 	return charts, nil
 }

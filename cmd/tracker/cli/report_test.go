@@ -91,3 +91,53 @@ func TestReportRendersInChromium(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysWhatCompareFound checks that each section carries the
+// judgements of the newest week, most telling method first: the fade with
+// the week the feature ranked best in, the disagreements, the movers.
+func TestReportSaysWhatCompareFound(t *testing.T) {
+	html, _ := reportFixture(t)
+	perturb, _, ok := strings.Cut(html[strings.Index(html, "<h3>"):], "<h3>olden</h3>")
+	if !ok || !strings.HasPrefix(perturb, "<h3>perturb</h3>") {
+		t.Fatalf("the first section is not perturb's, followed by olden's:\n%.300s", perturb)
+	}
+	for _, want := range []string{
+		`<div class="zero">feature 2 (&lt;img src=x onerror=alert(2)&gt;) went to zero: 0.25 (rank 2) in week 2019-01-14, 0.0009765625 (rank 5) now.</div>`,
+		`<div class="warn">feature 3 (tenure): weight-sum rank 1 of 5 but perturb rank 3: large first-layer weights, weak effect on the output</div>`,
+		`<tr><th colspan="3">top movers since 2019-02-11 (value moved by more than twice its standard error)</th></tr>`,
+		`<tr><td>3</td><td>tenure</td><td class="up">rank 4 → 3</td></tr>`,
+	} {
+		if !strings.Contains(perturb, want) {
+			t.Errorf("perturb's section lacks %s", want)
+		}
+	}
+	if n := strings.Count(html, `<div class="warn">`); n != 2 {
+		t.Errorf("%d disagreement warnings, want perturb's 2: weight-based methods are not compared with the weights", n)
+	}
+}
+
+func TestReportRefusesBadArguments(t *testing.T) {
+	db := queryStore(t, 2)
+	out := filepath.Join(t.TempDir(), "report")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"a report without --out is a usage error", []string{"report"}, 2, "tracker: --out DIR is required\n"},
+		{"a negative --weeks is a usage error", []string{"report", "--weeks", "-1", "--out", out}, 2, "tracker: --weeks -1: give a positive number (0 = all)\n"},
+		{"an unknown model names the series", []string{"report", "--model", "nope", "--out", out}, 1, `tracker: not found: no model series "nope" in this store (tracker list shows the series)` + "\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := tr(t, db, c.args...)
+			if r.code != c.code || !strings.HasPrefix(r.err, c.err) {
+				t.Errorf("exit %d, stderr %q; want exit %d, stderr starting %q", r.code, r.err, c.code, c.err)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("a refused report left %s behind (%v)", out, err)
+			}
+		})
+	}
+}
