@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -130,6 +131,24 @@ func SeriesRecord(exps []*Experiment, series string) *Experiment {
 		}
 	}
 	return best
+}
+
+// SeriesRecords is the record that speaks for each series a week holds,
+// the most telling kind first (by order: the later, the more telling),
+// then by series key.
+func SeriesRecords(exps []*Experiment, order func(kind string) int) []*Experiment {
+	var out []*Experiment
+	seen := map[string]bool{}
+	for _, e := range exps {
+		if key := SeriesKey(e.Kind, e.Params); !seen[key] {
+			seen[key] = true
+			out = append(out, SeriesRecord(exps, key))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Experiment) int {
+		return cmp.Or(order(b.Kind)-order(a.Kind), cmp.Compare(SeriesKey(a.Kind, a.Params), SeriesKey(b.Kind, b.Params)))
+	})
+	return out
 }
 
 // MostTelling is the record to rank a week by: the newest record of kind,

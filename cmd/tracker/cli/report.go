@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
@@ -102,7 +101,7 @@ func reportData(h *tracker.History, now time.Time) (report.Data, error) {
 	for i, wv := range h.Weeks {
 		data.Versions = append(data.Versions, report.Version{Week: wv.Week, Version: wv.Version, Hash: h.Versions[i].Hash[:12], Experiments: len(h.Records[i])})
 	}
-	newest := weekSeries(h.Records[last])
+	newest := tracker.SeriesRecords(h.Records[last], experiments.OrderOf)
 	var weightSum experiments.Result
 	for _, e := range newest {
 		if e.Kind == experiments.KindWeightSum {
@@ -119,23 +118,6 @@ func reportData(h *tracker.History, now time.Time) (report.Data, error) {
 	var err error
 	data.Charts, err = reportCharts(h.Follow(tracker.SeriesKey(best.Kind, best.Params), best.Kind))
 	return data, err
-}
-
-// weekSeries is one record per series (kind and parameters) of a week,
-// the one that speaks for it, most telling kind first.
-func weekSeries(exps []*tracker.Experiment) []*tracker.Experiment {
-	var out []*tracker.Experiment
-	seen := map[string]bool{}
-	for _, e := range exps {
-		if key := tracker.SeriesKey(e.Kind, e.Params); !seen[key] {
-			seen[key] = true
-			out = append(out, tracker.SeriesRecord(exps, key))
-		}
-	}
-	slices.SortStableFunc(out, func(a, b *tracker.Experiment) int {
-		return cmp.Or(experiments.OrderOf(b.Kind)-experiments.OrderOf(a.Kind), cmp.Compare(tracker.SeriesKey(a.Kind, a.Params), tracker.SeriesKey(b.Kind, b.Params)))
-	})
-	return out
 }
 
 // resultOf is a record as compare reads it; nil (a week without a record)
