@@ -55,6 +55,8 @@ var hints = []hint{
 	{tracker.ErrNoVersions, exitError, ": ingest one first"},
 	{tracker.ErrBadWeek, exitUsage, ""},
 	{experiments.ErrFeature, exitUsage, ""},
+	{experiments.ErrNoLabels, exitError, ": name the label column with --label"},
+	{experiments.ErrLabelClass, exitError, ": check --label, or list the class values in order with --classes"},
 	{dataset.ErrNotNumber, exitError, " (--drop NAME ignores an id column, --label NAME reads the label)"},
 	{dataset.ErrNoColumn, exitError, " (--label and --drop take a header name, exactly, or a 0-based index)"},
 	{dataset.ErrLabel, exitError, " (--classes lists the label values in class order, class 0 first)"},

@@ -96,6 +96,17 @@ func (e errorsOf) parse(csv string, opts dataset.Options) error {
 	return err
 }
 
+// dropRetrain is NewDropRetrainData's refusal of rows with these labels,
+// for a two-class model; nil labels means none.
+func (e errorsOf) dropRetrain(labels []int, classes []string) error {
+	d := &dataset.Dataset{Rows: len(labels), Cols: 1, X: make([]float32, len(labels)), Labels: labels, Classes: classes}
+	if labels == nil {
+		d.Rows, d.X = 2, make([]float32, 2)
+	}
+	_, err := experiments.NewDropRetrainData(d, nil, 0.5, 2)
+	return err
+}
+
 func (e errorsOf) noStructure() (error, string) {
 	e.file("m_weights.h5", "")
 	_, err := keras.Resolve(filepath.Join(e.tmp, "m"), "")
@@ -110,6 +121,7 @@ func TestExplainMapsEachKindToItsHintAndCode(t *testing.T) {
 	empty := e.file("empty-file.db", "")
 	conflict, oldHash, newHash := e.conflict()
 	noStructure, weights := e.noStructure()
+	noLabels := e.dropRetrain(nil, nil)
 	_, featureErr := experiments.FeatureIndex("nope", nil, 3)
 	_, weekErr := tracker.ParseWeek("x")
 	const usageLine = "Run 'tracker --help' for usage.\n"
@@ -147,6 +159,12 @@ func TestExplainMapsEachKindToItsHintAndCode(t *testing.T) {
 		{"a feature the model does not have is a usage error",
 			featureErr,
 			"tracker: " + featureErr.Error() + "\n" + usageLine, exitUsage},
+		{"data without labels says to name the label column with --label",
+			fmt.Errorf("%s: %w", "train.csv", noLabels),
+			"tracker: train.csv: the training data has no labels: name the label column with --label\n", exitError},
+		{"a label class beyond the model's says to check --label or give --classes",
+			e.dropRetrain([]int{0, 2}, []string{"a", "b", "c"}),
+			`tracker: the training data: data row 2 has label class 2 ("c"), but the model has classes 0 to 1: check --label, or list the class values in order with --classes` + "\n", exitError},
 		{"a text cell says to --drop an id column or make it the --label",
 			e.parse("a,b\n1,x\n", dataset.Options{}),
 			`tracker: bad data file: row 1 (line 2), column "b" (index 1) is "x", not a number: fix the cell, or drop the column or make it the label (--drop NAME ignores an id column, --label NAME reads the label)` + "\n", exitError},
