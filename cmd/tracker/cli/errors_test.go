@@ -67,7 +67,7 @@ func (e errorsOf) locked() error {
 }
 
 // conflict ingests one model for a week, then another for the same week.
-func (e errorsOf) conflict() (err error, old, other string) {
+func (e errorsOf) conflict() (old, other string, err error) {
 	e.t.Helper()
 	s, _ := e.store("conflict.db")
 	snaps := make([]*snapshot.Snapshot, 2)
@@ -82,7 +82,7 @@ func (e errorsOf) conflict() (err error, old, other string) {
 		e.t.Fatal(err)
 	}
 	_, err = s.Ingest([]tracker.IngestRequest{{Model: "m", Week: "2019-01-14", Snapshot: snaps[1]}})
-	return err, snaps[0].ShortHash(), snaps[1].ShortHash()
+	return snaps[0].ShortHash(), snaps[1].ShortHash(), err
 }
 
 func (e errorsOf) noVersions() error {
@@ -107,20 +107,23 @@ func (e errorsOf) dropRetrain(labels []int, classes []string) error {
 	return err
 }
 
-func (e errorsOf) noStructure() (error, string) {
+func (e errorsOf) noStructure() (weights string, err error) {
 	e.file("m_weights.h5", "")
-	_, err := keras.Resolve(filepath.Join(e.tmp, "m"), "")
-	return err, filepath.Join(e.tmp, "m_weights.h5")
+	_, err = keras.Resolve(filepath.Join(e.tmp, "m"), "")
+	return filepath.Join(e.tmp, "m_weights.h5"), err
 }
 
+// TestExplainMapsEachKindToItsHintAndCode checks all of stderr and the exit
+// code for each kind in the hint table, and for usage mistakes, a damaged
+// store and an error of no kind.
 func TestExplainMapsEachKindToItsHintAndCode(t *testing.T) {
 	tmp := t.TempDir()
 	e := errorsOf{t, tmp}
 	missing := filepath.Join(tmp, "missing.db")
 	text := e.file("notes.db", "week,feature,importance\n")
 	empty := e.file("empty-file.db", "")
-	conflict, oldHash, newHash := e.conflict()
-	noStructure, weights := e.noStructure()
+	oldHash, newHash, conflict := e.conflict()
+	weights, noStructure := e.noStructure()
 	noLabels := e.dropRetrain(nil, nil)
 	_, featureErr := experiments.FeatureIndex("nope", nil, 3)
 	_, weekErr := tracker.ParseWeek("x")
