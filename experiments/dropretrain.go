@@ -317,11 +317,11 @@ func NewDropRetrainData(train, val *dataset.Dataset, valSplit float64, classes i
 			which = "the validation data"
 		}
 		if d.Labels == nil {
-			return nil, fmt.Errorf("%s has no labels: name the label column with --label", which)
+			return nil, kindErrorf(ErrNoLabels, "%s has no labels", which)
 		}
 		for i, l := range d.Labels {
 			if l >= classes {
-				return nil, fmt.Errorf("%s: data row %d has label class %d (%q), but the model has classes 0 to %d: check --label, or list the class values in order with --classes", which, i+1, l, d.Classes[l], classes-1)
+				return nil, kindErrorf(ErrLabelClass, "%s: data row %d has label class %d (%q), but the model has classes 0 to %d", which, i+1, l, d.Classes[l], classes-1)
 			}
 		}
 	}

@@ -297,9 +297,9 @@ func precheck(f *os.File, path string) error {
 		m0, m1 := ms.page[0], ms.page[1]
 		switch {
 		case !m0.hasMagic && !m1.hasMagic:
-			return fmt.Errorf("%w: %s is not a tracker store (not a bbolt database): pass the right file with --db", ErrForeign, path)
+			return wrongFile("%s is not a tracker store (not a bbolt database)", path)
 		case m0.hasMagic && !m0.rightVersion || m1.hasMagic && !m1.rightVersion:
-			return fmt.Errorf("%w: %s is not a tracker store (%s): pass the right file with --db", ErrForeign, path, firstProblem(m0, m1))
+			return wrongFile("%s is not a tracker store (%s)", path, firstProblem(m0, m1))
 		}
 		return &DamagedError{Path: path, Found: fmt.Sprintf("both meta pages, the file's headers, are unreadable (page 0: %s; page 1: %s)", m0.problem, m1.problem)}
 	}
@@ -308,7 +308,7 @@ func precheck(f *os.File, path string) error {
 		return &DamagedError{Path: path, Found: fmt.Sprintf("the file is %d bytes, but its meta page says it holds %d pages of %d bytes (%d bytes): it was cut short", size, m.pgid, m.pageSize, need)}
 	}
 	if m.freelist == noFreelist {
-		return fmt.Errorf("%w: %s is not a tracker store (a bbolt database without a stored freelist): pass the right file with --db", ErrForeign, path)
+		return wrongFile("%s is not a tracker store (a bbolt database without a stored freelist)", path)
 	}
 	if found := freelistCount(f, m); found != "" {
 		return &DamagedError{Path: path, Found: found}

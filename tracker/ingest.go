@@ -138,7 +138,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 					continue
 				}
 				if !r.Replace {
-					return fmt.Errorf("%w: model %q week %s is version %d (hash %s), and this model differs (hash %s): pass --replace to add it as a new version of that week, or --week for another week",
+					return fmt.Errorf("%w: model %q week %s is version %d (hash %s), and this model differs (hash %s)",
 						ErrConflict, r.Model, r.Week, latest, prev.Hash[:12], p.rec.Hash[:12])
 				}
 			}

@@ -16,10 +16,21 @@ import (
 
 // Errors a caller may want to tell apart; match them with errors.Is.
 var (
-	// ErrNoStore: the store file does not exist (read-only commands never create one).
+	// ErrNoStore: there is no store at the path: no file (read-only
+	// commands never create one; the error matches ErrNoFile too), or an
+	// empty bbolt database.
 	ErrNoStore = errors.New("no tracker store")
-	// ErrForeign: the file exists but is not a tracker store.
+	// ErrNoFile: nothing exists at the store's path. It comes with ErrNoStore.
+	ErrNoFile = errors.New("no store file")
+	// ErrForeign: the file exists but is not a tracker store. The error
+	// matches ErrIsDir or ErrWrongFile too when the caller named the wrong
+	// path; an empty file or a named pipe matches neither.
 	ErrForeign = errors.New("not a tracker store")
+	// ErrIsDir: the store's path is a directory. It comes with ErrForeign.
+	ErrIsDir = errors.New("store path is a directory")
+	// ErrWrongFile: the file is another program's (not a bbolt database, or
+	// one without tracker's marker). It comes with ErrForeign.
+	ErrWrongFile = errors.New("another program's file")
 	// ErrNewerSchema: the store was written by a newer tracker.
 	ErrNewerSchema = errors.New("store is newer than this tracker")
 	// ErrOlderSchema: the store needs `tracker migrate` first.
@@ -59,6 +70,30 @@ func (e factError) Is(target error) bool { return target == e.kind }
 
 func factf(kind error, format string, args ...any) error {
 	return factError{kind, fmt.Sprintf(format, args...)}
+}
+
+// alsoError is err that matches kind too, with err's message: a finer kind
+// (ErrIsDir) of a broad one (ErrForeign) that err already wraps.
+type alsoError struct {
+	err  error
+	kind error
+}
+
+func (e alsoError) Error() string        { return e.err.Error() }
+func (e alsoError) Unwrap() error        { return e.err }
+func (e alsoError) Is(target error) bool { return target == e.kind }
+
+func also(kind, err error) error { return alsoError{err, kind} }
+
+// noFile is the refusal of a read-only open where no file exists.
+func noFile(path string) error {
+	return also(ErrNoFile, fmt.Errorf("%w at %s: ingest a model first (tracker ingest)", ErrNoStore, path))
+}
+
+// wrongFile is the refusal of a file another program wrote: ErrForeign's
+// words, then the facts format states.
+func wrongFile(format string, args ...any) error {
+	return also(ErrWrongFile, fmt.Errorf("%w: "+format, append([]any{ErrForeign}, args...)...))
 }
 
 // Bucket names (see docs/FORMAT.md).
@@ -113,10 +148,10 @@ func Open(path string, opts Options) (*Store, error) {
 	for attempt := 0; ; attempt++ {
 		info, statErr := os.Stat(path)
 		if opts.ReadOnly && errors.Is(statErr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w at %s: ingest a model first (tracker ingest), or point --db or TRACKER_DB at your store", ErrNoStore, path)
+			return nil, noFile(path)
 		}
 		if statErr == nil && info.IsDir() {
-			return nil, fmt.Errorf("%w: %s is a directory: pass the store file with --db", ErrForeign, path)
+			return nil, also(ErrIsDir, fmt.Errorf("%w: %s is a directory", ErrForeign, path))
 		}
 		if statErr == nil {
 			if err := safefile.Check(path); err != nil {
@@ -142,13 +177,13 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("%w: another tracker process holds %s; wait for it to finish, or raise --lock-timeout (waited %s)", ErrLocked, path, timeout)
+			return nil, fmt.Errorf("%w: another tracker process holds %s (waited %s)", ErrLocked, path, timeout)
 		case errors.Is(err, ErrDamaged), errors.Is(err, ErrForeign):
 			return nil, err
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
-			return nil, fmt.Errorf("%w: %s is not a tracker store (%v): pass the right file with --db", ErrForeign, path, err)
+			return nil, wrongFile("%s is not a tracker store (%v)", path, err)
 		case errors.Is(err, fs.ErrNotExist) && opts.ReadOnly:
-			return nil, fmt.Errorf("%w at %s: ingest a model first (tracker ingest), or point --db or TRACKER_DB at your store", ErrNoStore, path)
+			return nil, noFile(path)
 		case errors.Is(err, fs.ErrPermission):
 			return nil, fmt.Errorf("open store %s: permission denied: check the file's permissions", path)
 		case err != nil:
@@ -217,7 +252,7 @@ func (s *Store) checkSchema(opts Options) error {
 		return err
 	})
 	if errors.Is(err, migrations.ErrForeign) {
-		return fmt.Errorf("%w: %s is a bbolt database without tracker's marker: pass the right file with --db", ErrForeign, s.path)
+		return wrongFile("%s is a bbolt database without tracker's marker", s.path)
 	}
 	if err != nil {
 		return fmt.Errorf("read store %s: %w", s.path, err)

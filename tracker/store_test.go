@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func TestOpenRefusesFilesThatAreNotStores(t *testing.T) {
 					tb.Fatal(err)
 				}
 			},
-			want: tracker.ErrForeign, msg: "pass the right file with --db",
+			want: tracker.ErrWrongFile, msg: "not a tracker store (not a bbolt database)",
 		},
 		{
 			name: "a long text file is foreign",
@@ -161,6 +162,67 @@ func TestOpenRefusesFilesThatAreNotStores(t *testing.T) {
 					t.Errorf("open (read-only %v): %q does not mention %q and the path", readOnly, err, tc.msg)
 				}
 				requireBytes(t, path, before)
+			}
+		})
+	}
+}
+
+// TestOpenTellsWhatIsAtTheWrongPath checks the finer kinds a caller uses
+// to say which path to give instead: each comes with its broad kind, and
+// files that need another next step (an empty file, an empty database, a
+// named pipe) match none of them.
+func TestOpenTellsWhatIsAtTheWrongPath(t *testing.T) {
+	t.Parallel()
+	kinds := []error{tracker.ErrNoStore, tracker.ErrNoFile, tracker.ErrForeign, tracker.ErrIsDir, tracker.ErrWrongFile}
+	for _, tc := range []struct {
+		name     string
+		make     func(tb testing.TB, path string) // nil: nothing at path
+		readOnly bool
+		want     []error // of kinds, exactly these match
+	}{
+		{"no file, read-only, is no store and no file", nil, true,
+			[]error{tracker.ErrNoStore, tracker.ErrNoFile}},
+		{"a directory is foreign and a directory", func(tb testing.TB, path string) {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}, false, []error{tracker.ErrForeign, tracker.ErrIsDir}},
+		{"a text file is foreign and another program's", func(tb testing.TB, path string) {
+			if err := os.WriteFile(path, []byte("week,feature,importance\n"), 0o644); err != nil {
+				tb.Fatal(err)
+			}
+		}, false, []error{tracker.ErrForeign, tracker.ErrWrongFile}},
+		{"a bbolt database without the marker is foreign and another program's", func(tb testing.TB, path string) {
+			rawUpdate(tb, path, func(tx *bolt.Tx) error {
+				_, err := tx.CreateBucket([]byte("sessions"))
+				return err
+			})
+		}, true, []error{tracker.ErrForeign, tracker.ErrWrongFile}},
+		{"an empty bbolt database, read-only, is only no store", func(tb testing.TB, path string) {
+			rawUpdate(tb, path, func(*bolt.Tx) error { return nil })
+		}, true, []error{tracker.ErrNoStore}},
+		{"a 0-byte file is only foreign", func(tb testing.TB, path string) {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				tb.Fatal(err)
+			}
+		}, false, []error{tracker.ErrForeign}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), path0)
+			if tc.make != nil {
+				tc.make(t, path)
+			}
+			s, err := tracker.Open(path, tracker.Options{ReadOnly: tc.readOnly, LockTimeout: time.Second})
+			if err == nil {
+				s.Close()
+				t.Fatal("open succeeded")
+			}
+			for _, k := range kinds {
+				want := slices.Contains(tc.want, k)
+				if errors.Is(err, k) != want {
+					t.Errorf("errors.Is(%q, %v) = %v, want %v", err, k, !want, want)
+				}
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -60,9 +59,9 @@ func (d *dataOptions) load(inputs int) (*dataset.Dataset, error) {
 	return data, nil
 }
 
-// read reads one data file with the flags' columns, and adds to a refusal
-// the flag that fixes it: the dataset package states the facts (file, row,
-// line, column) and never names a flag.
+// read reads one data file with the flags' columns. The dataset package
+// states the facts of a refusal (file, row, line, column); errors.go adds
+// the flag that fixes it.
 func (d *dataOptions) read(path string) (*dataset.Dataset, error) {
 	// The flags' text is stored with the run's parameters: JSON would turn
 	// bytes that are not UTF-8 into U+FFFD.
@@ -71,18 +70,7 @@ func (d *dataOptions) read(path string) (*dataset.Dataset, error) {
 			return nil, usagef("%s in --label, --drop or --classes is not UTF-8 text", quote.Short(v))
 		}
 	}
-	data, err := readDataset(path, dataset.Options{Label: d.label, Drop: d.drop, Classes: d.classes})
-	switch {
-	case err == nil:
-		return data, nil
-	case errors.Is(err, dataset.ErrNotNumber):
-		return nil, fmt.Errorf("%w (--drop NAME ignores an id column, --label NAME reads the label)", err)
-	case errors.Is(err, dataset.ErrNoColumn):
-		return nil, fmt.Errorf("%w (--label and --drop take a header name, exactly, or a 0-based index)", err)
-	case errors.Is(err, dataset.ErrLabel):
-		return nil, fmt.Errorf("%w (--classes lists the label values in class order, class 0 first)", err)
-	}
-	return nil, err
+	return readDataset(path, dataset.Options{Label: d.label, Drop: d.drop, Classes: d.classes})
 }
 
 // readGCPercent is the highest GC percent while a data file is parsed.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -135,7 +134,8 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 
 // loadModel resolves, reads and checks one model PATH. A pairing by a
 // convention the user may not expect is noted on errOut, so a wrong guess
-// is seen before the week is trusted.
+// is seen before the week is trusted. errors.go adds --structure to a
+// refusal that needs it.
 func loadModel(path, structure string, allowNonFinite bool, errOut io.Writer) (*snapshot.Snapshot, error) {
 	files, err := keras.Resolve(path, structure)
 	var snap *snapshot.Snapshot
@@ -144,12 +144,6 @@ func loadModel(path, structure string, allowNonFinite bool, errOut io.Writer) (*
 			fmt.Fprintf(errOut, "tracker: paired %s with %s (%s)\n", files.Structure, files.Weights, files.Paired)
 		}
 		snap, err = keras.Load(files)
-	}
-	switch {
-	case errors.Is(err, keras.ErrNoStructure):
-		return nil, fmt.Errorf("%w: pass it with --structure FILE", err)
-	case errors.Is(err, keras.ErrAmbiguous):
-		return nil, fmt.Errorf("%w (pass the weights file as PATH and its structure with --structure FILE)", err)
 	}
 	if err != nil {
 		return nil, err

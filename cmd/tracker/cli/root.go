@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -16,27 +15,6 @@ import (
 
 	"github.com/tracker-ml/tracker/tracker"
 )
-
-// Exit codes, documented in the root command's help and README.md.
-const (
-	exitOK    = 0
-	exitError = 1 // the command failed, or a bug in tracker (a recovered panic)
-	exitUsage = 2 // the command line was wrong
-	// exitCheck is reserved for a check that ran and did not pass (a
-	// gate), so scripts can tell it from a failure to run the check.
-	//lint:ignore U1000 reserved: no command returns it yet
-	exitCheck = 3
-)
-
-// usageError marks a mistake in how the command was called (exit 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
 
 // Version is tracker's version, recorded with every experiment.
 func Version() string {
@@ -146,21 +124,13 @@ func execute(ctx context.Context, root *cobra.Command, g *globals, args []string
 	if err == nil {
 		return exitOK
 	}
-	err = interimHints(err)
-	fmt.Fprintf(env.ErrOut, "tracker: %v\n", err)
-	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
-		fmt.Fprintln(env.ErrOut, "Run 'tracker --help' for usage.")
-		return exitUsage
+	cmdPath := root.Name()
+	if cmd != nil {
+		cmdPath = cmd.CommandPath()
 	}
-	if errors.Is(err, tracker.ErrDamaged) {
-		db := g.dbPath()
-		if de := (*tracker.DamagedError)(nil); errors.As(err, &de) {
-			db = de.Path
-		}
-		fmt.Fprintf(env.ErrOut, "%s stopped: the store's file is damaged. Restore your latest 'tracker backup' copy over it, then check it:\n  cp BACKUP %s\n  tracker --db %s verify\n", cmd.CommandPath(), shellQuote(db), shellQuote(db))
-	}
-	return exitError
+	stderr, code := explain(err, cmdPath, g.dbPath())
+	fmt.Fprint(env.ErrOut, stderr)
+	return code
 }
 
 // bugReport follows every internal error: a recovered panic is tracker's
@@ -191,14 +161,6 @@ func panicStack() string {
 	return b.String()
 }
 
-// shellQuote quotes a path for a command line the user may paste.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+,:@%=") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // exactArgs and friends are cobra's argument checks, marked as usage errors.
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
@@ -226,15 +188,4 @@ func maxArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// interimHints stands in for errors.go until it lands.
-func interimHints(err error) error {
-	switch {
-	case errors.Is(err, tracker.ErrBadWeek), errors.Is(err, tracker.ErrNoRecord), errors.Is(err, tracker.ErrNoFeature):
-		return usageError{err}
-	case errors.Is(err, tracker.ErrNoVersions):
-		return fmt.Errorf("%w: ingest one first", err)
-	}
-	return err
 }
