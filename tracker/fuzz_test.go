@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tracker-ml/tracker/internal/weekpath"
 )
 
 // seedExperiments are experiments like the ones the store records, with
@@ -188,18 +190,18 @@ func FuzzParseWeek(f *testing.F) {
 			if strings.ReplaceAll(s, "-", "") != strings.ReplaceAll(w, "-", "") {
 				t.Fatalf("ParseWeek(%q) = %q, another date", s, w)
 			}
-			if got, ok := WeekFromPath("models/Model/" + s + "/0_10.1_weights.h5"); !ok || got != w {
+			if got, ok := weekpath.Of("models/Model/" + s + "/0_10.1_weights.h5"); !ok || got != w {
 				t.Fatalf("WeekFromPath of a path holding week %q: %q, %v", s, got, ok)
 			}
 		} else if w != "" {
 			t.Fatalf("ParseWeek(%q) returned %q with error %v", s, w, err)
 		}
-		if p, ok := WeekFromPath(s); ok {
+		if p, ok := weekpath.Of(s); ok {
 			if again, err := ParseWeek(p); err != nil || again != p {
-				t.Fatalf("WeekFromPath(%q) = %q, which ParseWeek turns into %q, %v", s, p, again, err)
+				t.Fatalf("weekpath.Of(%q) = %q, which ParseWeek turns into %q, %v", s, p, again, err)
 			}
 		} else if p != "" {
-			t.Fatalf("WeekFromPath(%q) = %q without a week", s, p)
+			t.Fatalf("weekpath.Of(%q) = %q without a week", s, p)
 		}
 	})
 }

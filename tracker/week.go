@@ -1,9 +1,6 @@
 package tracker
 
 import (
-	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 )
 
@@ -22,21 +19,4 @@ func ParseWeek(s string) (string, error) {
 		}
 	}
 	return "", factf(ErrBadWeek, "week %q is not a date: write it as YYYY-MM-DD or YYYYMMDD, for example 2019-01-14", s)
-}
-
-var dateComponent = regexp.MustCompile(`^\d{4}-?\d{2}-?\d{2}$`)
-
-// WeekFromPath finds the week in a path like Model/20190114/0_10.1: the last
-// path component that is a valid YYYYMMDD or YYYY-MM-DD date.
-func WeekFromPath(path string) (string, bool) {
-	parts := strings.Split(filepath.ToSlash(filepath.Clean(path)), "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		if !dateComponent.MatchString(parts[i]) {
-			continue
-		}
-		if w, err := ParseWeek(parts[i]); err == nil {
-			return w, true
-		}
-	}
-	return "", false
 }

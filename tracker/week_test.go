@@ -49,29 +49,3 @@ func TestParseWeek(t *testing.T) {
 		}
 	}
 }
-
-func TestWeekFromPath(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		path, want string // want "" means no week
-	}{
-		{"Model/20190114/0_10.1", "2019-01-14"},
-		{"/models/Model/2019-01-14/0_10.1_weights.h5", "2019-01-14"},
-		{"models/20190107/Model/20190114/x.h5", "2019-01-14"},
-		{"models/20190107/Model/20190230/x.h5", "2019-01-07"}, // the last *valid* date wins
-		{"models/20190114/", "2019-01-14"},
-		{"models/./20190114/../20190121/m.h5", "2019-01-21"},
-		{"20190114", "2019-01-14"},
-		{"models/20190114_weights.h5", ""},
-		{"models/2019-0114/m.h5", ""},
-		{"models/v20190114/m.h5", ""},
-		{"models/123456789/m.h5", ""},
-		{"", ""},
-		{"/", ""},
-	} {
-		got, ok := tracker.WeekFromPath(tc.path)
-		if ok != (tc.want != "") || got != tc.want {
-			t.Errorf("WeekFromPath(%q) = %q, %v; want %q", tc.path, got, ok, tc.want)
-		}
-	}
-}

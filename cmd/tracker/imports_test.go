@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"plotting":              {},
 	"plotting/report":       {},
 	"internal/table":        {},
+	"internal/weekpath":     {},
 	"migrations":            {},
 	"internal/fixtures":     {},
 	"internal/demo":         {"snapshot", "snapshot/keras", "experiments/nn", "internal/quote", "internal/safefile"},

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/weekpath"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/keras"
 	"github.com/tracker-ml/tracker/tracker"
@@ -82,7 +83,7 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 		w := week
 		if w == "" {
 			var ok bool
-			if w, ok = tracker.WeekFromPath(path); !ok {
+			if w, ok = weekpath.Of(path); !ok {
 				return usagef("cannot tell the week of %s: no YYYYMMDD or YYYY-MM-DD directory in its path; pass --week YYYY-MM-DD", path)
 			}
 		}
