@@ -80,34 +80,11 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 		if g.env.ErrTTY && len(opts.paths) > 1 {
 			fmt.Fprintf(g.env.ErrOut, "\rreading %d/%d %s\033[K", i+1, len(opts.paths), path)
 		}
-		w := week
-		if w == "" {
-			var ok bool
-			if w, ok = weekpath.Of(path); !ok {
-				return usagef("cannot tell the week of %s: no YYYYMMDD or YYYY-MM-DD directory in its path; pass --week YYYY-MM-DD", path)
-			}
-		}
-		snap, err := loadModel(path, opts.structure, opts.allowNonFinite, g.env.ErrOut)
+		req, err := readIngest(g.env, opts, path, week)
 		if err != nil {
 			return err
 		}
-		// The data-free methods cost milliseconds: record them with the
-		// version so every week can be charted without a separate run.
-		var exps []tracker.Experiment
-		for _, r := range experiments.DataFree(snap) {
-			e := record(r, g.env, 0)
-			// Non-finite weights (--allow-nonfinite) give NaN
-			// importances, which the store refuses: the version is
-			// still stored, without that method's record.
-			if err := e.Check(); err != nil {
-				fmt.Fprintf(g.env.ErrOut, "tracker: %s: not recording %s: %v\n", path, r.Kind, err)
-				continue
-			}
-			exps = append(exps, e)
-		}
-		reqs = append(reqs, tracker.IngestRequest{
-			Model: opts.model, Week: w, Snapshot: snap, Replace: opts.replace, Experiments: exps,
-		})
+		reqs = append(reqs, req)
 	}
 	if g.env.ErrTTY && len(opts.paths) > 1 {
 		fmt.Fprint(g.env.ErrOut, "\r\033[K")
@@ -131,6 +108,36 @@ func runIngest(ctx context.Context, g *globals, opts *ingestOptions) error {
 			r.Model, r.Week, r.Version, r.Hash[:12], snap.Inputs(), snap.Outputs(), len(snap.Layers()), snap.Params())
 	}
 	return nil
+}
+
+// readIngest reads one model PATH into a request for its week (week, or
+// the date in its path) with its data-free experiments.
+func readIngest(env Env, opts *ingestOptions, path, week string) (tracker.IngestRequest, error) {
+	if week == "" {
+		var ok bool
+		if week, ok = weekpath.Of(path); !ok {
+			return tracker.IngestRequest{}, usagef("cannot tell the week of %s: no YYYYMMDD or YYYY-MM-DD directory in its path; pass --week YYYY-MM-DD", path)
+		}
+	}
+	snap, err := loadModel(path, opts.structure, opts.allowNonFinite, env.ErrOut)
+	if err != nil {
+		return tracker.IngestRequest{}, err
+	}
+	// The data-free methods cost milliseconds: record them with the
+	// version so every week can be charted without a separate run.
+	var exps []tracker.Experiment
+	for _, r := range experiments.DataFree(snap) {
+		e := record(r, env, 0)
+		// Non-finite weights (--allow-nonfinite) give NaN importances,
+		// which the store refuses: the version is still stored, without
+		// that method's record.
+		if err := e.Check(); err != nil {
+			fmt.Fprintf(env.ErrOut, "tracker: %s: not recording %s: %v\n", path, r.Kind, err)
+			continue
+		}
+		exps = append(exps, e)
+	}
+	return tracker.IngestRequest{Model: opts.model, Week: week, Snapshot: snap, Replace: opts.replace, Experiments: exps}, nil
 }
 
 // loadModel resolves, reads and checks one model PATH. A pairing by a
