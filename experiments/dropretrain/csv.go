@@ -2,7 +2,6 @@ package dropretrain
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,16 +11,6 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/internal/quote"
-)
-
-// Sentinels of the outside-results CSV, for callers that add the way out.
-var (
-	// ErrNoBaseline: the file has no baseline row, and no baseline metric
-	// was given apart from it.
-	ErrNoBaseline = errors.New("no baseline")
-	// ErrTwoBaselines: the file has a baseline row, and a baseline metric
-	// was given apart from it too.
-	ErrTwoBaselines = errors.New("two baselines")
 )
 
 // MaxCSV is the largest outside-results file read: a row per feature and

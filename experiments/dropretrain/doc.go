@@ -19,8 +19,9 @@
 //
 // Invariants: nothing here opens the store or knows the command line.
 // Callers store what the runner hands them and add the flag a user should
-// reach for: errors carry the facts (file and line, task, counts) and match
-// the sentinels below with errors.Is where a caller needs to tell them
-// apart. Every parser of outside bytes here has a fuzzer, and a line or row
-// it accepts holds UTF-8 text and metrics within ±MaxMetric.
+// reach for: errors carry the facts (file and line, task, counts) and,
+// where a caller needs to tell them apart, match the sentinels in
+// errors.go with errors.Is. Every parser of outside bytes here has a
+// fuzzer; a line or row it accepts has its metric within ±MaxMetric, and a
+// shard line is UTF-8 text.
 package dropretrain

@@ -2,7 +2,6 @@ package dropretrain
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 )
-
-// ErrNoShardIndex: a job asked for the shard index from the job engine,
-// and none of ShardIndexVars is set.
-var ErrNoShardIndex = errors.New("JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID are unset")
 
 // ShardIndexVars are the environment variables a job engine sets to a
 // task's index, looked up in this order: a Kubernetes Indexed Job's, a

@@ -19,28 +19,6 @@ import (
 // Format tags each line of a shard file (docs/FORMAT.md).
 const Format = "tracker-drop-retrain/1"
 
-// Sentinels of the shard file, for callers that add the way out.
-var (
-	// ErrFormat: a line of a results file is JSON but not of Format.
-	ErrFormat = errors.New("another format")
-	// ErrOtherRun: a results file holds another run than the one at hand.
-	ErrOtherRun = errors.New("results of another run")
-)
-
-// factError states the facts in full and matches one of the sentinels, so
-// the sentinel's words stay out of the message.
-type factError struct {
-	kind error
-	msg  string
-}
-
-func (e factError) Error() string        { return e.msg }
-func (e factError) Is(target error) bool { return target == e.kind }
-
-func factf(kind error, format string, args ...any) error {
-	return factError{kind, fmt.Sprintf(format, args...)}
-}
-
 // Line is one finished training in a shard file: which run it belongs to,
 // in full, so any line can be checked on its own. The run's fields are
 // those of the experiment record the trainings become (docs/FORMAT.md);
