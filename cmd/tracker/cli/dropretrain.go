@@ -5,18 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"runtime"
+	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
-	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/experiments/dropretrain"
 	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -89,42 +87,37 @@ the store, which is only read; tracker import merges the files.`,
 	return cmd
 }
 
-// shardSpec is which part of a run this process does.
-type shardSpec struct{ index, count int }
-
-func (s shardSpec) String() string { return fmt.Sprintf("%d/%d", s.index, s.count) }
-
 // parseShard reads --shard I/N, or --shards N with I from the job engine.
-func parseShard(f *dropFlags, getenv func(string) string) (shardSpec, error) {
+func parseShard(f *dropFlags, getenv func(string) string) (dropretrain.Shard, error) {
 	if f.shard != "" {
 		if f.shards != 0 {
-			return shardSpec{}, usagef("give --shard I/N or --shards N, not both")
+			return dropretrain.Shard{}, usagef("give --shard I/N or --shards N, not both")
 		}
-		i, n, ok := strings.Cut(f.shard, "/")
-		index, err1 := strconv.Atoi(i)
-		count, err2 := strconv.Atoi(n)
-		if !ok || err1 != nil || err2 != nil || count < 1 || index < 0 || index >= count {
-			return shardSpec{}, usagef("--shard %q: want I/N with 0 <= I < N, such as 0/4", f.shard)
+		s, err := dropretrain.ParseShard(f.shard)
+		if err != nil {
+			return s, usagef("--shard %v", err)
 		}
-		return shardSpec{index, count}, nil
+		return s, nil
 	}
 	if f.shards < 0 {
-		return shardSpec{}, usagef("--shards %d: give a positive number", f.shards)
+		return dropretrain.Shard{}, usagef("--shards %d: give a positive number", f.shards)
 	}
 	if f.shards == 0 {
-		return shardSpec{0, 1}, nil
+		return dropretrain.Whole, nil
 	}
-	for _, name := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"} {
-		if v := getenv(name); v != "" {
-			index, err := strconv.Atoi(v)
-			if err != nil || index < 0 || index >= f.shards {
-				return shardSpec{}, usagef("%s=%q is not a shard index from 0 to %d (--shards %d)", name, v, f.shards-1, f.shards)
-			}
-			return shardSpec{index, f.shards}, nil
-		}
+	s, err := dropretrain.ShardFromEnv(f.shards, getenv)
+	switch {
+	case errors.Is(err, dropretrain.ErrNoShardIndex):
+		return s, usagef("--shards %d: %v; give --shard I/N", f.shards, err)
+	case err != nil:
+		return s, usagef("%v (--shards %d)", err, f.shards)
 	}
-	return shardSpec{}, usagef("--shards %d: JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID are unset; give --shard I/N", f.shards)
+	return s, nil
 }
+
+// opener opens the store, read-only or not (globals.open): the helpers of
+// a command get it rather than every global.
+type opener func(readOnly bool) (*tracker.Store, error)
 
 // dropRun is one drop-retrain run as planned: the version, the data, the
 // experiment's identity and which trainings are done.
@@ -133,12 +126,10 @@ type dropRun struct {
 	opts  experiments.DropRetrainOptions
 	data  *experiments.DropRetrainData
 	names []string
-	shard shardSpec
-	tasks []experiments.Task // every training of the run
-	done  map[experiments.Task]experiments.Retrain
+	plan  *dropretrain.Plan
 	// retrain runs one training; nil means experiments.RetrainOne on the
 	// run's version and data. Tests put failures here.
-	retrain func(ctx context.Context, t experiments.Task, progress func(epoch int)) (experiments.Retrain, error)
+	retrain dropretrain.RetrainFunc
 }
 
 // retrainGCPercent is the GC percent while trainings run, unless GOGC is
@@ -165,7 +156,7 @@ func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 	if f.workers < 1 {
 		return usagef("--workers %d: give a positive number", f.workers)
 	}
-	run, err := planDropRetrain(g, f, shard)
+	run, err := planDropRetrain(g.open, f)
 	if err != nil {
 		return err
 	}
@@ -178,55 +169,28 @@ func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 		run.job.exp = *run.job.stored
 		return printRuns(g, format, experiments.KindDropRetrain, []*weekJob{run.job}, run.names)
 	}
-	var pending []experiments.Task
-	for _, t := range run.tasks {
-		if _, ok := run.done[t]; !ok && t.Shard(shard.count) == shard.index {
-			pending = append(pending, t)
-		}
-	}
-	if f.resume && len(run.done) == 0 {
-		return fmt.Errorf("--resume: no trainings of a drop-retrain with these parameters, data and seed are stored for week %s%s: check the flags, or drop --resume to start it",
-			run.job.vi.Week, outNote(f.out))
-	}
-	if len(run.done) > 0 {
-		fmt.Fprintf(g.env.ErrOut, "resuming: %d of %d trainings of this run are already done%s\n", len(run.done), len(run.tasks), outNote(f.out))
-	}
-	sink, err := newDropSink(g, f, run)
-	if err != nil {
+	if err := noteResume(g.env.ErrOut, f, run); err != nil {
 		return err
 	}
-	defer sink.close()
-	if g.env.Getenv("GOGC") == "" {
-		defer capGCPercent(retrainGCPercent)()
-	}
-	if err := trainAll(ctx, g, f.workers, run, pending, sink); err != nil {
-		return err
-	}
-	if f.out == "" && len(run.done) < len(run.tasks) {
-		// Other shards may have stored their trainings meanwhile: the last
-		// shard to finish records the run.
-		if err := run.reloadParts(g); err != nil {
-			return err
-		}
-	}
-	if len(run.done) < len(run.tasks) {
-		left := len(run.tasks) - len(run.done)
-		next := "run the other shards: the run is recorded when its last training is stored"
-		if f.out != "" {
-			next = "merge the shards' files with tracker import"
-		}
-		fmt.Fprintf(g.env.ErrOut, "shard %s done: %d of %d trainings of this run are done, %d belong to other shards; %s\n",
-			shard, len(run.done), len(run.tasks), left, next)
-		return nil
-	}
-	if f.out != "" {
-		fmt.Fprintf(g.env.ErrOut, "all %d trainings are in %s: record them with tracker import %s\n", len(run.tasks), f.out, f.out)
-		return nil
-	}
-	if err := finishDropRetrain(g, run); err != nil {
+	recorded, err := executeDropRetrain(ctx, g.env, g.open, f, run, shard)
+	if err != nil || !recorded {
 		return err
 	}
 	return printRuns(g, format, experiments.KindDropRetrain, []*weekJob{run.job}, run.names)
+}
+
+// noteResume says how much of the run is done already, and refuses
+// --resume of a run that never started.
+func noteResume(errOut io.Writer, f *dropFlags, run *dropRun) error {
+	done := len(run.plan.Done)
+	if f.resume && done == 0 {
+		return fmt.Errorf("--resume: no trainings of a drop-retrain with these parameters, data and seed are stored for week %s%s: check the flags, or drop --resume to start it",
+			run.job.vi.Week, outNote(f.out))
+	}
+	if done > 0 {
+		fmt.Fprintf(errOut, "resuming: %d of %d trainings of this run are already done%s\n", done, len(run.plan.Tasks), outNote(f.out))
+	}
+	return nil
 }
 
 func outNote(out string) string {
@@ -236,25 +200,52 @@ func outNote(out string) string {
 	return " in " + out
 }
 
-// planDropRetrain reads the version and any finished trainings, holding the
-// store only for that.
-func planDropRetrain(g *globals, f *dropFlags, shard shardSpec) (*dropRun, error) {
-	train, err := f.data.read(f.data.path)
+// executeDropRetrain runs shard's pending trainings and, once the run is
+// complete in the store, records it; recorded says it did.
+func executeDropRetrain(ctx context.Context, env Env, open opener, f *dropFlags, run *dropRun, shard dropretrain.Shard) (recorded bool, err error) {
+	sink, err := newDropSink(open, f.out, run.job)
+	if err != nil {
+		return false, err
+	}
+	defer sink.Close()
+	if env.Getenv("GOGC") == "" {
+		defer capGCPercent(retrainGCPercent)()
+	}
+	if err := trainPending(ctx, env, f.workers, run, run.plan.Pending(shard), sink); err != nil {
+		return false, err
+	}
+	if f.out == "" && !run.plan.Complete() {
+		// Other shards may have stored their trainings meanwhile: the last
+		// shard to finish records the run.
+		if err := run.reloadParts(open); err != nil {
+			return false, err
+		}
+	}
+	if !run.plan.Complete() {
+		left := len(run.plan.Tasks) - len(run.plan.Done)
+		next := "run the other shards: the run is recorded when its last training is stored"
+		if f.out != "" {
+			next = "merge the shards' files with tracker import"
+		}
+		fmt.Fprintf(env.ErrOut, "shard %s done: %d of %d trainings of this run are done, %d belong to other shards; %s\n",
+			shard, len(run.plan.Done), len(run.plan.Tasks), left, next)
+		return false, nil
+	}
+	if f.out != "" {
+		fmt.Fprintf(env.ErrOut, "all %d trainings are in %s: record them with tracker import %s\n", len(run.plan.Tasks), f.out, f.out)
+		return false, nil
+	}
+	return true, finishDropRetrain(open, env.Now, run)
+}
+
+// planDropRetrain reads the data, the version and any finished trainings,
+// holding the store only for that.
+func planDropRetrain(open opener, f *dropFlags) (*dropRun, error) {
+	train, val, valParam, err := f.readData()
 	if err != nil {
 		return nil, err
 	}
-	var val *dataset.Dataset
-	valParam := "split:" + strconv.FormatFloat(f.valSplit, 'g', -1, 64)
-	if f.valPath != "" {
-		if val, err = f.data.read(f.valPath); err != nil {
-			return nil, err
-		}
-		valParam = "sha256:" + val.SHA256
-		if !slices.Equal(val.Classes, train.Classes) {
-			return nil, fmt.Errorf("%s has classes %s but %s has %s: list the class values with --classes so both read the same", f.valPath, quote.List(val.Classes), f.data.path, quote.List(train.Classes))
-		}
-	}
-	store, err := g.open(true)
+	store, err := open(true)
 	if err != nil {
 		return nil, err
 	}
@@ -273,21 +264,9 @@ func planDropRetrain(g *globals, f *dropFlags, shard shardSpec) (*dropRun, error
 	if names == nil {
 		names = train.Names
 	}
-	opts := f.opts
-	if f.features != nil {
-		opts.Features = []int{}
-		for _, spec := range f.features {
-			i, err := featureIndex(spec, names, vi.Inputs)
-			if err != nil {
-				return nil, err
-			}
-			opts.Features = append(opts.Features, i)
-		}
-		slices.Sort(opts.Features)
-		opts.Features = slices.Compact(opts.Features)
-	}
-	if err := opts.Check(vi.Inputs); err != nil {
-		return nil, usageError{err}
+	opts, err := f.options(names, vi.Inputs)
+	if err != nil {
+		return nil, err
 	}
 	data, err := experiments.NewDropRetrainData(train, val, f.valSplit, max(vi.Outputs, 2))
 	if err != nil {
@@ -306,41 +285,83 @@ func planDropRetrain(g *globals, f *dropFlags, shard shardSpec) (*dropRun, error
 	job := &weekJob{vi: vi, snap: snap, weightSum: experiments.WeightSum(snap), exp: tracker.Experiment{
 		Kind: experiments.KindDropRetrain, Params: params, DataSHA256: train.SHA256, DataRows: train.Rows, Seed: int64(f.seed),
 	}}
-	run := &dropRun{job: job, opts: opts, data: data, names: names, shard: shard, tasks: opts.Tasks(vi.Inputs), done: map[experiments.Task]experiments.Retrain{}}
-	if job.stored, err = storedExperiment(store, vi, &job.exp); err != nil || job.stored != nil {
+	run := &dropRun{job: job, opts: opts, data: data, names: names, plan: dropretrain.NewPlan(opts.Tasks(vi.Inputs))}
+	if job.stored, err = store.Recorded(vi.Model, vi.Version, &job.exp); err != nil || job.stored != nil {
 		return run, err
 	}
+	return run, run.loadParts(store, f.out)
+}
+
+// readData reads --data and --val, and says where the validation rows
+// come from: a split of --data, or the --val file's fingerprint.
+func (f *dropFlags) readData() (train, val *dataset.Dataset, valParam string, err error) {
+	if train, err = f.data.read(f.data.path); err != nil {
+		return nil, nil, "", err
+	}
+	if f.valPath == "" {
+		return train, nil, "split:" + strconv.FormatFloat(f.valSplit, 'g', -1, 64), nil
+	}
+	if val, err = f.data.read(f.valPath); err != nil {
+		return nil, nil, "", err
+	}
+	if !slices.Equal(val.Classes, train.Classes) {
+		return nil, nil, "", fmt.Errorf("%s has classes %s but %s has %s: list the class values with --classes so both read the same", f.valPath, quote.List(val.Classes), f.data.path, quote.List(train.Classes))
+	}
+	return train, val, "sha256:" + val.SHA256, nil
+}
+
+// options are the run's settings on a model with inputs features, the
+// --features given by index or name.
+func (f *dropFlags) options(names []string, inputs int) (experiments.DropRetrainOptions, error) {
+	opts := f.opts
+	if f.features != nil {
+		opts.Features = []int{}
+		for _, spec := range f.features {
+			i, err := featureIndex(spec, names, inputs)
+			if err != nil {
+				return opts, err
+			}
+			opts.Features = append(opts.Features, i)
+		}
+		slices.Sort(opts.Features)
+		opts.Features = slices.Compact(opts.Features)
+	}
+	if err := opts.Check(inputs); err != nil {
+		return opts, usageError{err}
+	}
+	return opts, nil
+}
+
+// loadParts adds the run's trainings already done: those in the --out
+// file, or in the store's parts bucket.
+func (run *dropRun) loadParts(store *tracker.Store, out string) error {
 	var parts map[string][]byte
-	if f.out != "" {
-		parts, err = readShardParts(f.out, job)
+	var err error
+	if out != "" {
+		line := shardLine(run.job)
+		parts, err = dropretrain.ReadParts(out, &line)
+		err = shardFileHint(err)
 	} else {
-		parts, err = store.Parts(vi.Model, vi.Version, &job.exp)
+		parts, err = store.Parts(run.job.vi.Model, run.job.vi.Version, &run.job.exp)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return run, run.addParts(parts)
+	return run.addParts(parts)
 }
 
 // addParts adds stored trainings to the run's done set, checking that each
 // belongs to it.
 func (run *dropRun) addParts(parts map[string][]byte) error {
-	for key, b := range parts {
-		var r experiments.Retrain
-		if err := json.Unmarshal(b, &r); err != nil || r.Task.Key() != key {
-			return fmt.Errorf("stored training %s of this run is damaged (%v): run tracker verify", key, err)
-		}
-		if !slices.Contains(run.tasks, r.Task) {
-			return fmt.Errorf("stored training %s does not belong to this run's %d trainings: run tracker verify", key, len(run.tasks))
-		}
-		run.done[r.Task] = r
+	if err := run.plan.AddParts(parts); err != nil {
+		return fmt.Errorf("%w: run tracker verify", err)
 	}
 	return nil
 }
 
 // reloadParts reads the run's trainings from the store again.
-func (run *dropRun) reloadParts(g *globals) error {
-	store, err := g.open(true)
+func (run *dropRun) reloadParts(open opener) error {
+	store, err := open(true)
 	if err != nil {
 		return err
 	}
@@ -352,28 +373,11 @@ func (run *dropRun) reloadParts(g *globals) error {
 	return run.addParts(parts)
 }
 
-// trainAll runs the pending trainings on workers goroutines, handing each
-// result to sink the moment it finishes, on this goroutine.
-func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pending []experiments.Task, sink *dropSink) error {
+// trainPending runs the pending trainings on workers goroutines, keeping
+// each in sink the moment it finishes, with a progress bar on a terminal.
+func trainPending(ctx context.Context, env Env, workers int, run *dropRun, pending []experiments.Task, sink dropretrain.Sink) error {
 	if len(pending) == 0 {
 		return nil
-	}
-	workers = min(workers, len(pending))
-	if workers > 1 {
-		// Each training's matrix products get their share of the cores.
-		defer nn.SetBLASThreads(nn.BLASThreads())
-		nn.SetBLASThreads(runtime.NumCPU() / workers)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type epochDone struct {
-		task  experiments.Task
-		epoch int
-	}
-	type finished struct {
-		task experiments.Task
-		r    experiments.Retrain
-		err  error
 	}
 	retrain := run.retrain
 	if retrain == nil {
@@ -381,129 +385,57 @@ func trainAll(ctx context.Context, g *globals, workers int, run *dropRun, pendin
 			return experiments.RetrainOne(ctx, run.job.snap, run.data, run.opts, uint64(run.job.exp.Seed), t, progress)
 		}
 	}
-	todo := make(chan experiments.Task)
-	epochs := make(chan epochDone, workers)
-	results := make(chan finished)
-	for range workers {
-		go func() {
-			for t := range todo {
-				r, err := retrainSafely(ctx, retrain, t, func(e int) {
-					select {
-					case epochs <- epochDone{t, e}:
-					default: // progress is best effort
-					}
-				})
-				results <- finished{t, r, err}
-			}
-		}()
-	}
-	// The feeder stops handing out work once ctx ends; sent counts what it
-	// handed out, so the loop below waits for exactly those results.
-	sent := make(chan int, 1)
-	go func() {
-		defer close(todo)
-		n := 0
-		defer func() { sent <- n }()
-		for _, t := range pending {
-			select {
-			case todo <- t:
-				n++
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-
-	total := len(pending) * run.opts.Epochs
-	bar := newProgress(g.env, "drop-retrain")
+	bar := newProgress(env, "drop-retrain")
 	defer bar.done()
-	doneEpochs, running, over := 0, map[experiments.Task]int{}, map[experiments.Task]bool{}
-	var firstErr error
-	expect := -1 // results to wait for, once the feeder has finished
-	for received := 0; expect < 0 || received < expect; {
-		select {
-		case n := <-sent:
-			expect = n
-		case e := <-epochs:
-			if over[e.task] {
-				continue // a late report of a finished training
-			}
-			running[e.task] = e.epoch
-			bar.label = fmt.Sprintf("drop-retrain %s epoch %d/%d", e.task, e.epoch, run.opts.Epochs)
-			bar.update(doneEpochs+sum(running), total)
-		case res := <-results:
-			received++
-			delete(running, res.task)
-			over[res.task] = true
-			doneEpochs += run.opts.Epochs // early stopping finishes a training's share
-			if res.err != nil {
-				if firstErr == nil {
-					firstErr = res.err
-					cancel()
-				}
-				continue
-			}
-			// A training that finished is kept, even after another failed.
-			if err := sink.save(res.r); err != nil {
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				continue
-			}
-			run.done[res.r.Task] = res.r
-			bar.update(doneEpochs+sum(running), total)
-		}
+	runner := dropretrain.Runner{Workers: workers, Epochs: run.opts.Epochs, Retrain: retrain,
+		Sink: doneSink{sink, run.plan}, Progress: barProgress{bar}}
+	return run.stopped(runner.Run(ctx, pending))
+}
+
+// stopped says how far the run got when its trainings stopped on err.
+func (run *dropRun) stopped(err error) error {
+	if err == nil {
+		return nil
 	}
-	if firstErr != nil {
-		if errors.Is(firstErr, context.Canceled) {
-			return fmt.Errorf("interrupted: %d of %d trainings of this run are stored; run the same command again to continue", len(run.done), len(run.tasks))
-		}
-		err := fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored; run the same command again to continue)", run.job.vi.Week, firstErr, len(run.done), len(run.tasks))
-		if p := (*trainingPanic)(nil); errors.As(firstErr, &p) {
-			// As Main reports a panic on its own goroutine.
-			err = fmt.Errorf("%w\n%s\n%s", err, bugReport, p.stack)
-		}
+	done, all := len(run.plan.Done), len(run.plan.Tasks)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted: %d of %d trainings of this run are stored; run the same command again to continue", done, all)
+	}
+	stopped := fmt.Errorf("week %s: %w (%d of %d trainings of this run are stored; run the same command again to continue)", run.job.vi.Week, err, done, all)
+	if p := (*dropretrain.PanicError)(nil); errors.As(err, &p) {
+		// As Main reports a panic on its own goroutine.
+		stopped = fmt.Errorf("%w\n%s\n%s", stopped, bugReport, p.Stack)
+	}
+	return stopped
+}
+
+// doneSink keeps a training in sink, then counts it done.
+type doneSink struct {
+	sink dropretrain.Sink
+	plan *dropretrain.Plan
+}
+
+func (s doneSink) Save(r experiments.Retrain) error {
+	if err := s.sink.Save(r); err != nil {
 		return err
 	}
+	s.plan.Done[r.Task] = r
 	return nil
 }
 
-// retrainSafely runs one training and returns a panic in it as a
-// *trainingPanic: a panic on a worker goroutine would end the process at
-// once, past Main's recover, and lose the trainings other workers have not
-// stored; an error lets trainAll keep what finished and stop cleanly.
-func retrainSafely(ctx context.Context, retrain func(context.Context, experiments.Task, func(int)) (experiments.Retrain, error), t experiments.Task, progress func(int)) (r experiments.Retrain, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r, err = experiments.Retrain{}, &trainingPanic{task: t, value: p, stack: panicStack()}
-		}
-	}()
-	return retrain(ctx, t, progress)
-}
+// barProgress shows a run's progress on the bar.
+type barProgress struct{ bar *progress }
 
-// trainingPanic is a panic recovered in a training: a bug in tracker.
-type trainingPanic struct {
-	task  experiments.Task
-	value any
-	stack string
-}
-
-func (p *trainingPanic) Error() string { return fmt.Sprintf("%s: internal error: %v", p.task, p.value) }
-
-func sum(m map[experiments.Task]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
+func (p barProgress) Update(label string, done, total int) {
+	p.bar.label = label
+	p.bar.update(done, total)
 }
 
 // finishDropRetrain combines every training into the experiment and
 // records it, which also removes the stored trainings.
-func finishDropRetrain(g *globals, run *dropRun) error {
+func finishDropRetrain(open opener, now func() time.Time, run *dropRun) error {
 	job := run.job
-	all := slices.Collect(maps.Values(run.done))
+	all := run.plan.Retrains()
 	res, detail, err := experiments.CombineRetrains(run.opts, job.vi.Inputs, all)
 	if err != nil {
 		return err
@@ -516,8 +448,8 @@ func finishDropRetrain(g *globals, run *dropRun) error {
 		took += time.Duration(r.TookMS) * time.Millisecond
 	}
 	job.exp.Value, job.exp.Spread, job.exp.Rank = res.Value, res.Spread, res.Rank
-	job.exp.Took, job.exp.ToolVersion, job.exp.CreatedAt = took, Version(), g.env.Now().UTC()
-	store, err := g.open(false)
+	job.exp.Took, job.exp.ToolVersion, job.exp.CreatedAt = took, Version(), now().UTC()
+	store, err := open(false)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/dropretrain"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -346,5 +349,58 @@ func TestDropRetrainWorkersAndFailures(t *testing.T) {
 	}
 	if fileSum(t, db) != before {
 		t.Errorf("a run whose trainings all failed changed the store")
+	}
+}
+
+// TestDropRetrainMessagesNameTheFlags: experiments/dropretrain states the
+// facts and cli adds the flag a user needs; together they read as the
+// messages always have.
+func TestDropRetrainMessagesNameTheFlags(t *testing.T) {
+	env := map[string]string{"JOB_COMPLETION_INDEX": "9"}
+	for _, c := range []struct {
+		name   string
+		f      dropFlags
+		getenv func(string) string
+		want   string
+	}{
+		{"both shard flags", dropFlags{shard: "0/2", shards: 2}, nil, "give --shard I/N or --shards N, not both"},
+		{"a shard past the count", dropFlags{shard: "5/4"}, nil, `--shard "5/4": want I/N with 0 <= I < N, such as 0/4`},
+		{"a negative count", dropFlags{shards: -1}, nil, "--shards -1: give a positive number"},
+		{"an index from the job engine past the count", dropFlags{shards: 3}, func(k string) string { return env[k] }, `JOB_COMPLETION_INDEX="9" is not a shard index from 0 to 2 (--shards 3)`},
+		{"no index from the job engine", dropFlags{shards: 3}, func(string) string { return "" }, "--shards 3: JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_ID are unset; give --shard I/N"},
+	} {
+		t.Run(c.name+" is a usage error", func(t *testing.T) {
+			_, err := parseShard(&c.f, c.getenv)
+			var ue usageError
+			if err == nil || err.Error() != c.want || !errors.As(err, &ue) {
+				t.Errorf("error %v, want the usage error %q", err, c.want)
+			}
+		})
+	}
+
+	tmp := t.TempDir()
+	line := `{"format":"tracker-drop-retrain/1","model":"default","week":"2019-01-14","hash":"ab","kind":"drop-retrain","params":{"seeds":"1"},"retrain":{"feature":-1,"seed":0,"metric":0.5}}` + "\n"
+	foreign := writeFile(t, filepath.Join(tmp, "foreign.jsonl"), strings.Replace(line, "/1", "/2", 1))
+	if _, err := readShardFiles(io.Discard, []string{foreign}); err == nil || err.Error() != foreign+`:1: format "tracker-drop-retrain/2", want "tracker-drop-retrain/1" (a file written by tracker run drop-retrain --out)` {
+		t.Errorf("a line of another format: %v", err)
+	}
+	job := &weekJob{vi: tracker.VersionInfo{Model: tracker.DefaultModel, Week: "2019-01-14", Hash: "ab"}, exp: tracker.Experiment{Kind: experiments.KindDropRetrain, Params: map[string]string{"seeds": "2"}}}
+	run := &dropRun{job: job, plan: dropretrain.NewPlan(nil)}
+	other := writeFile(t, filepath.Join(tmp, "other.jsonl"), line)
+	want := other + `:1 holds another run ("drop-retrain" parameters "map[seeds:1]", not "drop-retrain" "map[seeds:2]"): give this run its own --out file`
+	if err := run.loadParts(nil, other); err == nil || err.Error() != want {
+		t.Errorf("an --out file of another run: %v, want %q", err, want)
+	}
+	for _, c := range []struct {
+		name, body string
+		baseline   *float64
+		want       string
+	}{
+		{"no baseline", "feature,metric\n0,0.5\n", nil, "f.csv has no baseline row: add a row with feature baseline, or give --baseline"},
+		{"a baseline row and --baseline", "feature,metric\nbaseline,0.9\n0,0.5\n", new(float64), "f.csv line 2 is a baseline row, and --baseline was given too: use one"},
+	} {
+		if _, err := csvExperiment("f.csv", []byte(c.body), nil, 6, "accuracy", c.baseline); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }

@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/dropretrain"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -42,169 +41,99 @@ func importShards(g *globals, formatFlag string, files []string) error {
 	if err != nil {
 		return err
 	}
-	var lines []placedLine
+	lines, err := readShardFiles(g.env.ErrOut, files)
+	if err != nil {
+		return err
+	}
+	m, err := dropretrain.Gather(lines)
+	if err != nil {
+		return err
+	}
+	run, added, err := storeShards(g.open, g.env.ErrOut, m)
+	if err != nil || run == nil {
+		return err
+	}
+	plan := run.plan
+	fmt.Fprintf(g.env.ErrOut, "imported %d new trainings from %d files (%d were already stored); %d of %d trainings of this run are in\n",
+		added, len(files), m.Lines()-added, len(plan.Done), len(plan.Tasks))
+	if !plan.Complete() {
+		fmt.Fprintf(g.env.ErrOut, "missing: %s; import the other shards' files to record the run\n", plan.Missing())
+		return nil
+	}
+	if err := finishDropRetrain(g.open, g.env.Now, run); err != nil {
+		return err
+	}
+	run.job.weightSum = experiments.WeightSum(run.job.snap)
+	return printRuns(g, format, experiments.KindDropRetrain, []*weekJob{run.job}, run.names)
+}
+
+// readShardFiles reads the lines of every --out file given to import,
+// noting a file that holds none.
+func readShardFiles(errOut io.Writer, files []string) ([]dropretrain.PlacedLine, error) {
+	var lines []dropretrain.PlacedLine
 	for _, path := range files {
-		ls, err := readShardFile(path)
+		ls, err := dropretrain.ReadFile(path)
 		if err != nil {
-			return err
+			return nil, shardFileHint(err)
 		}
 		if len(ls) == 0 {
 			// A shard with no features of its own (more shards than
 			// features) leaves an empty file.
-			fmt.Fprintf(g.env.ErrOut, "%s holds no results\n", path)
+			fmt.Fprintf(errOut, "%s holds no results\n", path)
 		}
 		lines = append(lines, ls...)
 	}
-	if len(lines) == 0 {
-		return fmt.Errorf("the files hold no results: check that the shards ran")
-	}
-	first := &lines[0]
-	seen := map[experiments.Task]string{}
-	parts := map[string][]byte{}
-	for _, l := range lines {
-		if diff := sameRun(&first.shardLine, &l.shardLine); diff != "" {
-			return fmt.Errorf("%s is from another run than %s: %s; import each run's files on their own", l.where, first.where, diff)
-		}
-		if at, dup := seen[l.Retrain.Task]; dup {
-			return fmt.Errorf("%s and %s both hold %s: give each shard's file once", at, l.where, l.Retrain.Task)
-		}
-		seen[l.Retrain.Task] = l.where
-		b, err := json.Marshal(l.Retrain)
-		if err != nil {
-			return err
-		}
-		parts[l.Retrain.Task.Key()] = b
-	}
-	opts, err := experiments.ParseDropRetrainParams(first.Params)
-	if err != nil {
-		return fmt.Errorf("%s: %w", first.where, err)
-	}
+	return lines, nil
+}
 
-	store, err := g.open(false)
+// storeShards stores the gathered trainings the store lacks and reads back
+// every training of the run, holding the store for that only. A run
+// already recorded is said so and gives a nil run.
+func storeShards(open opener, errOut io.Writer, m *dropretrain.Merge) (run *dropRun, added int, err error) {
+	store, err := open(false)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	vi, err := findVersion(store, first.Model, first.Week, first.Hash)
+	defer store.Close()
+	first := &m.Run
+	vi, err := store.FindVersion(first.Model, first.Week, first.Hash)
 	if err != nil {
-		store.Close()
-		return fmt.Errorf("%s: %w", first.where, err)
+		return nil, 0, fmt.Errorf("%s: %w", first.Where, err)
 	}
-	if err := opts.Check(vi.Inputs); err != nil {
-		store.Close()
-		return fmt.Errorf("%s: %w", first.where, err)
+	plan, err := m.Check(vi.Inputs)
+	if err != nil {
+		return nil, 0, err
 	}
 	exp := tracker.Experiment{Kind: first.Kind, Params: first.Params, DataSHA256: first.DataSHA256, DataRows: first.DataRows, Seed: first.Seed}
-	job := &weekJob{vi: vi, exp: exp}
-	run := &dropRun{job: job, opts: opts, tasks: opts.Tasks(vi.Inputs), done: map[experiments.Task]experiments.Retrain{}}
-	for _, l := range lines {
-		if !slices.Contains(run.tasks, l.Retrain.Task) {
-			store.Close()
-			return fmt.Errorf("%s holds %s, which is not one of this run's %d trainings: the file is damaged or was edited", l.where, l.Retrain.Task, len(run.tasks))
-		}
-	}
-	// A training already stored with the same result (its duration aside:
-	// the same work run twice takes different times) is skipped; another
-	// result for it is a conflict.
 	if have, err := store.Parts(vi.Model, vi.Version, &exp); err == nil {
-		for key, b := range have {
-			var old experiments.Retrain
-			newer, ok := parts[key]
-			if !ok || json.Unmarshal(b, &old) != nil {
-				continue
-			}
-			var r experiments.Retrain
-			if json.Unmarshal(newer, &r) == nil {
-				r.TookMS, old.TookMS = 0, 0
-				if sameRetrain(r, old) {
-					delete(parts, key)
-					continue
-				}
-			}
-			store.Close()
-			return fmt.Errorf("%s: the store already holds a different result for %s of this run: the runs differ (another tracker build?); import into a copy of the store to compare", seen[r.Task], r.Task)
+		if err := m.SkipStored(have); err != nil {
+			return nil, 0, err
 		}
 	}
-	stored, err := storedExperiment(store, vi, &exp)
-	if err == nil && stored != nil {
-		store.Close()
-		fmt.Fprintf(g.env.ErrOut, "week %s: this drop-retrain is already recorded (on %s); nothing imported\n", vi.Week, stored.CreatedAt.Format(time.DateOnly))
-		return nil
-	}
-	var added int
-	if err == nil {
-		added, err = store.SaveParts(vi.Model, vi.Version, &exp, parts)
-	}
-	var all map[string][]byte
-	if err == nil {
-		all, err = store.Parts(vi.Model, vi.Version, &exp)
-	}
-	if err == nil {
-		job.snap, err = store.Snapshot(vi.Model, vi.Version)
-	}
-	if err == nil {
-		run.names, err = store.Features(vi.Model)
-	}
-	store.Close()
+	stored, err := store.Recorded(vi.Model, vi.Version, &exp)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	for key, b := range all {
-		var r experiments.Retrain
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("stored training %s is damaged: %v", key, err)
-		}
-		run.done[r.Task] = r
+	if stored != nil {
+		fmt.Fprintf(errOut, "week %s: this drop-retrain is already recorded (on %s); nothing imported\n", vi.Week, stored.CreatedAt.Format(time.DateOnly))
+		return nil, 0, nil
 	}
-	fmt.Fprintf(g.env.ErrOut, "imported %d new trainings from %d files (%d were already stored); %d of %d trainings of this run are in\n",
-		added, len(files), len(lines)-added, len(run.done), len(run.tasks))
-	if len(run.done) < len(run.tasks) {
-		fmt.Fprintf(g.env.ErrOut, "missing: %s; import the other shards' files to record the run\n", missingShards(run))
-		return nil
+	run = &dropRun{job: &weekJob{vi: vi, exp: exp}, opts: m.Opts, plan: plan}
+	if added, err = store.SaveParts(vi.Model, vi.Version, &exp, m.Parts); err != nil {
+		return nil, 0, err
 	}
-	if err := finishDropRetrain(g, run); err != nil {
-		return err
-	}
-	job.weightSum = experiments.WeightSum(job.snap)
-	return printRuns(g, format, experiments.KindDropRetrain, []*weekJob{job}, run.names)
-}
-
-// storedExperiment is the finished experiment with e's identity, or nil.
-func storedExperiment(store *tracker.Store, vi tracker.VersionInfo, e *tracker.Experiment) (*tracker.Experiment, error) {
-	exps, err := store.Experiments(vi.Model, vi.Version)
+	all, err := store.Parts(vi.Model, vi.Version, &exp)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	id := e.ID()
-	for _, x := range exps {
-		if x.ID() == id {
-			return x, nil
-		}
+	if run.job.snap, err = store.Snapshot(vi.Model, vi.Version); err != nil {
+		return nil, 0, err
 	}
-	return nil, nil
-}
-
-// missingShards names the trainings a run still lacks.
-func missingShards(run *dropRun) string {
-	var missing []experiments.Task
-	for _, t := range run.tasks {
-		if _, ok := run.done[t]; !ok {
-			missing = append(missing, t)
-		}
+	if run.names, err = store.Features(vi.Model); err != nil {
+		return nil, 0, err
 	}
-	names := make([]string, 0, 6)
-	for _, t := range missing[:min(5, len(missing))] {
-		names = append(names, t.String())
+	if plan.Done, err = dropretrain.DecodeParts(all); err != nil {
+		return nil, 0, err
 	}
-	s := fmt.Sprintf("%d trainings (%s", len(missing), strings.Join(names, ", "))
-	if len(missing) > 5 {
-		s += ", …"
-	}
-	return s + ")"
-}
-
-// sameRetrain compares two trainings' results field by field.
-func sameRetrain(a, b experiments.Retrain) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
+	return run, added, nil
 }

@@ -1,4 +1,4 @@
-package cli
+package dropretrain
 
 import (
 	"os"
@@ -14,7 +14,7 @@ func FuzzParseRetrainCSV(f *testing.F) {
 	f.Add([]byte("metric,feature\n1e309,2\n"))
 	names := []string{"age", "income", "a\nb"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		rows, err := parseRetrainCSV("f.csv", raw, names, len(names))
+		rows, err := ParseCSV("f.csv", raw, names, len(names))
 		if err != nil {
 			return
 		}
@@ -26,7 +26,7 @@ func FuzzParseRetrainCSV(f *testing.F) {
 	})
 }
 
-// FuzzReadShardFile: a damaged --out file gives lines or an error naming
+// FuzzReadShardFile: a damaged shard file gives lines or an error naming
 // its line, never a panic.
 func FuzzReadShardFile(f *testing.F) {
 	f.Add([]byte(`{"format":"tracker-drop-retrain/1","model":"m","week":"2019-01-14","hash":"ab","kind":"drop-retrain","params":{"seeds":"1"},"retrain":{"feature":-1,"seed":0,"metric":0.5}}` + "\n"))
@@ -37,12 +37,12 @@ func FuzzReadShardFile(f *testing.F) {
 		if err := os.WriteFile(path, raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		lines, err := readShardFile(path)
+		lines, err := ReadFile(path)
 		if err != nil {
 			return
 		}
 		for _, l := range lines {
-			if l.Format != shardFormat {
+			if l.Format != Format {
 				t.Fatalf("accepted a line of format %q", l.Format)
 			}
 		}
