@@ -53,8 +53,9 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseWeek$$' -fuzztime=30s ./tracker/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./experiments/dataset/
 	$(GO) test -run='^$$' -fuzz='^FuzzSeriesHead$$' -fuzztime=30s ./tracker/
-	$(GO) test -run='^$$' -fuzz='^FuzzParseRetrainCSV$$' -fuzztime=30s ./cmd/tracker/cli/
-	$(GO) test -run='^$$' -fuzz='^FuzzReadShardFile$$' -fuzztime=30s ./cmd/tracker/cli/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseRetrainCSV$$' -fuzztime=30s ./experiments/dropretrain/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadShardFile$$' -fuzztime=30s ./experiments/dropretrain/
+	$(GO) test -run='^$$' -fuzz='^FuzzPlainNumber$$' -fuzztime=20s ./internal/table/
 
 # reliability is the long crash and hostile-input run behind docs/RELIABILITY.md:
 # 15 SIGKILLs per writing command (the normal test run does 3) and the whole
