@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/bug"
 )
 
 // RetrainFunc runs one training, calling progress after each epoch:
@@ -200,33 +200,8 @@ func (p *PanicError) Error() string { return fmt.Sprintf("%s: internal error: %v
 func retrainSafely(ctx context.Context, retrain RetrainFunc, t experiments.Task, progress func(int)) (r experiments.Retrain, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r, err = experiments.Retrain{}, &PanicError{Task: t, Value: p, Stack: panicStack()}
+			r, err = experiments.Retrain{}, &PanicError{Task: t, Value: p, Stack: bug.Stack()}
 		}
 	}()
 	return retrain(ctx, t, progress)
-}
-
-// panicStack is the panicking goroutine's stack from the frame that
-// panicked, at most 12 frames, in the form cmd/tracker prints for every
-// internal error. It must be called from the deferred function that
-// recovers.
-func panicStack() string {
-	pcs := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
-	var b strings.Builder
-	panicking, n := false, 0
-	for n < 12 {
-		f, more := frames.Next()
-		switch {
-		case f.Function == "runtime.gopanic":
-			panicking = true
-		case panicking && !strings.HasPrefix(f.Function, "runtime."):
-			fmt.Fprintf(&b, "  %s\n      %s:%d\n", f.Function, f.File, f.Line)
-			n++
-		}
-		if !more {
-			break
-		}
-	}
-	return b.String()
 }

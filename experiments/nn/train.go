@@ -6,13 +6,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/tracker-ml/tracker/internal/bug"
 	"github.com/tracker-ml/tracker/snapshot"
 )
 
@@ -697,7 +697,7 @@ func (g *group) Go(what string, f func()) {
 				g.mu.Lock()
 				defer g.mu.Unlock()
 				if g.err == nil {
-					g.err = fmt.Errorf("internal error in %s: %v (a bug in tracker; please report it with this stack)\n%s", what, p, debug.Stack())
+					g.err = fmt.Errorf("internal error in %s: %v\n%s\n%s", what, p, bug.Report, bug.Stack())
 				}
 			}
 		}()

@@ -6,13 +6,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/internal/bug"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -97,6 +96,9 @@ Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
 	return root, g
 }
 
+// bugReport is bug.Report under the name the drop-retrain glue uses.
+const bugReport = bug.Report
+
 // Main runs tracker with args and returns the process exit code. Cancelling
 // ctx (Ctrl-C) stops long commands between units of work, storing nothing
 // half-done.
@@ -115,7 +117,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 func execute(ctx context.Context, root *cobra.Command, g *globals, args []string, env Env) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(env.ErrOut, "tracker: internal error: %v\n%s\n%s", r, bugReport, panicStack())
+			fmt.Fprintf(env.ErrOut, "tracker: internal error: %v\n%s\n%s", r, bug.Report, bug.Stack())
 			code = exitError
 		}
 	}()
@@ -131,34 +133,6 @@ func execute(ctx context.Context, root *cobra.Command, g *globals, args []string
 	stderr, code := explain(err, cmdPath, g.dbPath())
 	fmt.Fprint(env.ErrOut, stderr)
 	return code
-}
-
-// bugReport follows every internal error: a recovered panic is tracker's
-// fault, and its stack is what a fix needs.
-const bugReport = "This is a bug in tracker, not in your files or command; please report it with the command you ran and this stack:"
-
-// panicStack is the panicking goroutine's stack from the frame that
-// panicked, at most 12 frames, for an internal error report. It must be
-// called from the deferred function that recovers.
-func panicStack() string {
-	pcs := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
-	var b strings.Builder
-	panicking, n := false, 0
-	for n < 12 {
-		f, more := frames.Next()
-		switch {
-		case f.Function == "runtime.gopanic":
-			panicking = true
-		case panicking && !strings.HasPrefix(f.Function, "runtime."):
-			fmt.Fprintf(&b, "  %s\n      %s:%d\n", f.Function, f.File, f.Line)
-			n++
-		}
-		if !more {
-			break
-		}
-	}
-	return b.String()
 }
 
 // exactArgs and friends are cobra's argument checks, marked as usage errors.
