@@ -1,6 +1,3 @@
-// Package cli implements tracker's commands: one file per command, each a
-// constructor returning a *cobra.Command and a run function that tests call
-// without cobra.
 package cli
 
 import (
