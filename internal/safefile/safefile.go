@@ -1,7 +1,8 @@
 // Package safefile reads files that come from elsewhere without trusting
 // them: only regular files (a named pipe would block forever, a symlink to
 // /dev/zero would read until memory runs out), and never more bytes than a
-// caller says a real file of its kind can need.
+// caller says a real file of its kind can need. It also writes tracker's
+// outputs whole or not at all (WriteFile).
 package safefile
 
 import (

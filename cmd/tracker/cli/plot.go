@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/plotting"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -60,7 +61,7 @@ func saveChart(path string, draw func(*bytes.Buffer) error) error {
 	if err := draw(&buf); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return safefile.WriteFile(path, buf.Bytes())
 }
 
 func newPlotTrajectoryCmd(g *globals) *cobra.Command {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/compare"
+	"github.com/tracker-ml/tracker/internal/safefile"
 	"github.com/tracker-ml/tracker/plotting"
 	"github.com/tracker-ml/tracker/plotting/report"
 	"github.com/tracker-ml/tracker/tracker"
@@ -71,7 +72,7 @@ func runReport(g *globals, opts *reportOptions) error {
 		return err
 	}
 	path := filepath.Join(opts.out, "index.html")
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := safefile.WriteFile(path, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.env.ErrOut, "wrote %s\n", path)
