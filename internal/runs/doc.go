@@ -37,8 +37,9 @@
 // Env.Open and closed again: planning reads it read-only; a method runs
 // with the store closed, so ingests and other runs go on meanwhile; each
 // week's record, each finished training and the final drop-retrain record
-// are written in a store opened for just that write. An import holds the
-// store read-write for its one step.
+// are written in a store opened for just that write. An import reads and
+// writes in one read-write step (a shard import that completes its run
+// records it in one more).
 //
 // Nothing here knows the command line: no flag names, no printing of
 // results. Notes the user must see go to Env.Notes as they happen; errors
