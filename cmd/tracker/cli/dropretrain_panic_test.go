@@ -6,9 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/dropretrain"
+	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -18,7 +21,6 @@ import (
 // trainings that finished stored, instead of ending the process.
 // experiments/dropretrain's runner tests check the recovery itself.
 func TestDropRetrainReportsAWorkerPanicAsABug(t *testing.T) {
-	tasks := []experiments.Task{{Feature: experiments.Baseline}, {Feature: 0}, {Feature: 1}, {Feature: 2}}
 	for _, c := range []struct {
 		name    string
 		workers int
@@ -27,11 +29,19 @@ func TestDropRetrainReportsAWorkerPanicAsABug(t *testing.T) {
 		{"one of several workers reports the panic", 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			run := &dropRun{
-				job:  &weekJob{vi: tracker.VersionInfo{Model: tracker.DefaultModel, Week: "2019-01-14"}},
-				opts: experiments.DropRetrainOptions{Epochs: 1, Seeds: 1},
-				plan: dropretrain.NewPlan(tasks),
-				retrain: func(_ context.Context, task experiments.Task, progress func(int)) (experiments.Retrain, error) {
+			tmp := t.TempDir()
+			db := filepath.Join(tmp, "tracker.db")
+			prefix, csv := plantedFiles(t, tmp)
+			mustRun(t, db, "ingest", prefix)
+			rows, err := runs.ReadData(csv, dataset.Options{Label: "label", Drop: []string{"id"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := &globals{db: db, lockTimeout: time.Second, env: Env{ErrOut: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return fixedNow }}}
+			spec := runs.DropSpec{Model: tracker.DefaultModel, Week: "latest", Data: runs.Data{Path: csv, Rows: rows, Label: "label", Drop: []string{"id"}},
+				ValSplit: 0.2, Options: experiments.DropRetrainOptions{Epochs: 1, Batch: 32, LR: 0.01, Seeds: 1, Metric: "accuracy", Init: experiments.InitScratch},
+				Features: []string{"0", "1", "2"}, Seed: 1, Shard: dropretrain.Whole, Workers: c.workers, Out: filepath.Join(tmp, "parts.jsonl"),
+				Retrain: func(_ context.Context, task experiments.Task, progress func(int)) (experiments.Retrain, error) {
 					if task.Feature == 1 {
 						var kernel []float32
 						kernel[0] = 1 // a bug
@@ -40,14 +50,9 @@ func TestDropRetrainReportsAWorkerPanicAsABug(t *testing.T) {
 					return experiments.Retrain{Task: task, Metric: 0.5}, nil
 				},
 			}
-			sink, err := dropretrain.OpenFileSink(filepath.Join(t.TempDir(), "parts.jsonl"), shardLine(run.job))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { sink.Close() })
-			env := Env{ErrOut: io.Discard, Getenv: func(string) string { return "" }}
 
-			err = trainPending(context.Background(), env, c.workers, run, tasks, sink)
+			_, err = runs.DropRetrain(context.Background(), runEnv(g), spec)
+			err = runsError(err)
 			for _, want := range []string{
 				"week 2019-01-14: feature 1 (seed 0): internal error: runtime error: index out of range",
 				"trainings of this run are stored",
@@ -58,11 +63,19 @@ func TestDropRetrainReportsAWorkerPanicAsABug(t *testing.T) {
 					t.Fatalf("error %v, want it to say %q", err, want)
 				}
 			}
-			if _, ok := run.plan.Done[experiments.Task{Feature: 1}]; ok {
+			lines, err := dropretrain.ReadFile(spec.Out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := map[experiments.Task]bool{}
+			for _, l := range lines {
+				done[l.Retrain.Task] = true
+			}
+			if done[experiments.Task{Feature: 1}] {
 				t.Errorf("the training that panicked is stored as done")
 			}
-			if _, ok := run.plan.Done[experiments.Task{Feature: experiments.Baseline}]; !ok {
-				t.Errorf("the baseline, handed out first, finished but is not stored: %v", run.plan.Done)
+			if !done[experiments.Task{Feature: experiments.Baseline}] {
+				t.Errorf("the baseline, handed out first, finished but is not stored: %v", done)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -352,9 +351,9 @@ func TestDropRetrainWorkersAndFailures(t *testing.T) {
 	}
 }
 
-// TestDropRetrainMessagesNameTheFlags: experiments/dropretrain states the
-// facts and cli adds the flag a user needs; together they read as the
-// messages always have.
+// TestDropRetrainMessagesNameTheFlags: experiments/dropretrain and
+// internal/runs state the facts and cli adds the flag a user needs;
+// together they read as the messages always have.
 func TestDropRetrainMessagesNameTheFlags(t *testing.T) {
 	env := map[string]string{"JOB_COMPLETION_INDEX": "9"}
 	for _, c := range []struct {
@@ -379,28 +378,32 @@ func TestDropRetrainMessagesNameTheFlags(t *testing.T) {
 	}
 
 	tmp := t.TempDir()
+	db := filepath.Join(tmp, "tracker.db")
 	line := `{"format":"tracker-drop-retrain/1","model":"default","week":"2019-01-14","hash":"ab","kind":"drop-retrain","params":{"seeds":"1"},"retrain":{"feature":-1,"seed":0,"metric":0.5}}` + "\n"
 	foreign := writeFile(t, filepath.Join(tmp, "foreign.jsonl"), strings.Replace(line, "/1", "/2", 1))
-	if _, err := readShardFiles(io.Discard, []string{foreign}); err == nil || err.Error() != foreign+`:1: format "tracker-drop-retrain/2", want "tracker-drop-retrain/1" (a file written by tracker run drop-retrain --out)` {
-		t.Errorf("a line of another format: %v", err)
+	if r := tr(t, db, "import", foreign); r.err != "tracker: "+foreign+`:1: format "tracker-drop-retrain/2", want "tracker-drop-retrain/1" (a file written by tracker run drop-retrain --out)`+"\n" {
+		t.Errorf("a line of another format: %q", r.err)
 	}
-	job := &weekJob{vi: tracker.VersionInfo{Model: tracker.DefaultModel, Week: "2019-01-14", Hash: "ab"}, exp: tracker.Experiment{Kind: experiments.KindDropRetrain, Params: map[string]string{"seeds": "2"}}}
-	run := &dropRun{job: job, plan: dropretrain.NewPlan(nil)}
+	run := dropretrain.Line{Format: dropretrain.Format, Model: tracker.DefaultModel, Week: "2019-01-14", Hash: "ab", Kind: experiments.KindDropRetrain, Params: map[string]string{"seeds": "2"}}
 	other := writeFile(t, filepath.Join(tmp, "other.jsonl"), line)
 	want := other + `:1 holds another run ("drop-retrain" parameters "map[seeds:1]", not "drop-retrain" "map[seeds:2]"): give this run its own --out file`
-	if err := run.loadParts(nil, other); err == nil || err.Error() != want {
+	if _, err := dropretrain.ReadParts(other, &run); err == nil || runsError(err).Error() != want {
 		t.Errorf("an --out file of another run: %v, want %q", err, want)
 	}
+	prefix, _ := plantedFiles(t, tmp)
+	mustRun(t, db, "ingest", prefix)
 	for _, c := range []struct {
 		name, body string
-		baseline   *float64
+		baseline   []string
 		want       string
 	}{
-		{"no baseline", "feature,metric\n0,0.5\n", nil, "f.csv has no baseline row: add a row with feature baseline, or give --baseline"},
-		{"a baseline row and --baseline", "feature,metric\nbaseline,0.9\n0,0.5\n", new(float64), "f.csv line 2 is a baseline row, and --baseline was given too: use one"},
+		{"no baseline", "feature,metric\n0,0.5\n", nil, " has no baseline row: add a row with feature baseline, or give --baseline"},
+		{"a baseline row and --baseline", "feature,metric\nbaseline,0.9\n0,0.5\n", []string{"--baseline", "0"}, " line 2 is a baseline row, and --baseline was given too: use one"},
 	} {
-		if _, err := csvExperiment("f.csv", []byte(c.body), nil, 6, "accuracy", c.baseline); err == nil || err.Error() != c.want {
-			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		path := writeFile(t, filepath.Join(tmp, "f.csv"), c.body)
+		r := tr(t, db, append([]string{"import", "drop-retrain", path}, c.baseline...)...)
+		if want := "tracker: " + path + c.want + "\n"; r.err != want {
+			t.Errorf("%s: %q, want %q", c.name, r.err, want)
 		}
 	}
 }

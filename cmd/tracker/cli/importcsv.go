@@ -1,22 +1,14 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dropretrain"
-	"github.com/tracker-ml/tracker/internal/safefile"
+	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -68,87 +60,9 @@ func importDropRetrainCSV(g *globals, f *csvDropFlags, path string, flagBaseline
 		}
 		baseline = &f.baseline
 	}
-	raw, err := safefile.ReadFile(path, dropretrain.MaxCSV)
+	out, err := runs.ImportCSV(runEnv(g), runs.CSVSpec{Model: f.model, Week: f.week, Path: path, Metric: f.metric, Baseline: baseline})
 	if err != nil {
-		return fmt.Errorf("read retrain results: %w", err)
+		return runsError(err)
 	}
-	store, err := g.open(false)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	vi, err := versionFor(store, f.model, f.week)
-	if err != nil {
-		return err
-	}
-	names, err := store.Features(f.model)
-	if err != nil {
-		return err
-	}
-	exp, err := csvExperiment(path, raw, names, vi.Inputs, f.metric, baseline)
-	if err != nil {
-		return err
-	}
-	exp.ToolVersion, exp.CreatedAt = Version(), g.env.Now().UTC()
-	job, err := recordCSV(store, g.env.ErrOut, vi, exp, path)
-	if err != nil {
-		return err
-	}
-	return printRuns(g, format, experiments.KindDropRetrain, []*weekJob{job}, names)
-}
-
-// csvExperiment is the drop-retrain record an outside-results file makes
-// on a model with inputs features, its values measured with metric.
-func csvExperiment(path string, raw []byte, names []string, inputs int, metric string, baseline *float64) (tracker.Experiment, error) {
-	rows, err := dropretrain.ParseCSV(path, raw, names, inputs)
-	if err != nil {
-		return tracker.Experiment{}, err
-	}
-	retrains, opts, err := dropretrain.CSVRetrains(path, rows, metric, baseline)
-	switch {
-	case errors.Is(err, dropretrain.ErrNoBaseline):
-		return tracker.Experiment{}, fmt.Errorf("%w: add a row with feature baseline, or give --baseline", err)
-	case errors.Is(err, dropretrain.ErrTwoBaselines):
-		return tracker.Experiment{}, fmt.Errorf("%w, and --baseline was given too: use one", err)
-	case err != nil:
-		return tracker.Experiment{}, err
-	}
-	res, detail, err := experiments.CombineRetrains(opts, inputs, retrains)
-	if err != nil {
-		return tracker.Experiment{}, fmt.Errorf("%s: %w", path, err)
-	}
-	sum := sha256.Sum256(raw)
-	exp := tracker.Experiment{
-		Kind:   experiments.KindDropRetrain,
-		Params: map[string]string{"source": "csv", "metric": metric, "seeds": strconv.Itoa(opts.Seeds)},
-		// The file stands in for the training data tracker never saw.
-		DataSHA256: hex.EncodeToString(sum[:]), DataRows: len(rows),
-		Value: res.Value, Spread: res.Spread, Rank: res.Rank,
-	}
-	exp.Detail, err = json.Marshal(detail)
-	return exp, err
-}
-
-// recordCSV records exp, or finds it recorded by an earlier import of the
-// file at path, and is the week's job to show.
-func recordCSV(store *tracker.Store, errOut io.Writer, vi tracker.VersionInfo, exp tracker.Experiment, path string) (*weekJob, error) {
-	added, err := store.Record(vi.Model, vi.Version, []tracker.Experiment{exp})
-	if err != nil {
-		return nil, err
-	}
-	job := &weekJob{vi: vi, exp: exp}
-	if !added[0] {
-		stored, err := store.Recorded(vi.Model, vi.Version, &exp)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(errOut, "week %s: %s was already imported (on %s); nothing stored\n", vi.Week, path, stored.CreatedAt.Format(time.DateOnly))
-		job.exp = *stored
-	}
-	snap, err := store.Snapshot(vi.Model, vi.Version)
-	if err != nil {
-		return nil, err
-	}
-	job.weightSum = experiments.WeightSum(snap)
-	return job, nil
+	return printRuns(g, format, out)
 }

@@ -9,16 +9,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/compare"
-	"github.com/tracker-ml/tracker/experiments/dataset"
-	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/experiments/dropretrain"
+	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/internal/table"
-	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -44,14 +42,6 @@ func (o *runOptions) register(cmd *cobra.Command, labelHelp string) {
 	f.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed, data and parameters give the same result")
 	f.IntVar(&o.output, "output", -1, "output unit whose probability is watched (default: the last, the positive class)")
 	o.data.register(cmd, labelHelp)
-}
-
-// method is one behavioural importance method as the run command drives it.
-type method struct {
-	kind   string
-	params func(dataRows, output int) map[string]string
-	run    func(ctx context.Context, r *experiments.Run) (experiments.Result, error)
-	unit   string // what Progress counts
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -94,9 +84,9 @@ units; std:K a normal draw with K times the feature's standard deviation.`,
 				return usagef("--pivots and --samples must be positive")
 			}
 			po := experiments.PerturbOptions{Pivots: pivots, Samples: samples, Noise: nz}
-			return runMethod(cmd.Context(), g, opts, method{
-				kind: experiments.KindPerturb, params: po.Params, unit: "features",
-				run: func(ctx context.Context, r *experiments.Run) (experiments.Result, error) {
+			return runMethod(cmd.Context(), g, opts, runs.Method{
+				Kind: experiments.KindPerturb, Params: po.Params, Unit: "features",
+				Run: func(ctx context.Context, r *experiments.Run) (experiments.Result, error) {
 					return experiments.Perturb(ctx, r, po)
 				},
 			})
@@ -130,10 +120,10 @@ important for every metric.`,
 			if !slices.Contains(experiments.Metrics, po.Metric) {
 				return usagef("--metric %q: choose one of %s", po.Metric, strings.Join(experiments.Metrics, ", "))
 			}
-			return runMethod(cmd.Context(), g, opts, method{
-				kind: experiments.KindPermutation, unit: "shuffles",
-				params: func(_, output int) map[string]string { return po.Params(output) },
-				run: func(ctx context.Context, r *experiments.Run) (experiments.Result, error) {
+			return runMethod(cmd.Context(), g, opts, runs.Method{
+				Kind: experiments.KindPermutation, Unit: "shuffles",
+				Params: func(_, output int) map[string]string { return po.Params(output) },
+				Run: func(ctx context.Context, r *experiments.Run) (experiments.Result, error) {
 					return experiments.Permutation(ctx, r, po)
 				},
 			})
@@ -163,9 +153,9 @@ rows, its spread their standard deviation.`,
 			if gro.Steps <= 0 || gro.Rows < 0 {
 				return usagef("--steps must be positive and --rows not negative")
 			}
-			return runMethod(cmd.Context(), g, opts, method{
-				kind: experiments.KindGradient, params: gro.Params, unit: "rows",
-				run: func(ctx context.Context, r *experiments.Run) (experiments.Result, error) {
+			return runMethod(cmd.Context(), g, opts, runs.Method{
+				Kind: experiments.KindGradient, Params: gro.Params, Unit: "rows",
+				Run: func(ctx context.Context, r *experiments.Run) (experiments.Result, error) {
 					return experiments.Gradient(ctx, r, gro)
 				},
 			})
@@ -198,33 +188,7 @@ func (o *runOptions) validate() error {
 	return nil
 }
 
-// selectVersions picks the current version of each chosen week, oldest
-// first.
-func selectVersions(store *tracker.Store, opts *runOptions) ([]tracker.VersionInfo, error) {
-	switch {
-	case opts.week != "" && opts.week != "latest":
-		vi, err := store.VersionAt(opts.model, opts.week)
-		return []tracker.VersionInfo{vi}, err
-	case opts.all:
-		return store.CurrentVersions(opts.model, 0)
-	case opts.weeks > 0:
-		return store.CurrentVersions(opts.model, opts.weeks)
-	}
-	return store.CurrentVersions(opts.model, 1)
-}
-
-// weekJob is one version to run the method on.
-type weekJob struct {
-	vi     tracker.VersionInfo
-	exp    tracker.Experiment // identity filled; results once run or found
-	stored *tracker.Experiment
-	snap   *snapshot.Snapshot
-	// weightSum is the version's weight-sum, which the result is checked
-	// against for disagreements.
-	weightSum experiments.Result
-}
-
-func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) error {
+func runMethod(ctx context.Context, g *globals, opts *runOptions, m runs.Method) error {
 	format, err := pickFormat(opts.format, g.env.OutTTY, formatTable, formatCSV, formatJSON)
 	if err != nil {
 		return err
@@ -236,160 +200,70 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m method) erro
 	if err != nil {
 		return err
 	}
-	jobs, names, err := planRuns(g, opts, m, data)
+	out, err := runs.Measure(ctx, runEnv(g), runs.MethodSpec{
+		Model: opts.model, Weeks: runs.Weeks{Week: opts.week, N: opts.weeks, All: opts.all},
+		Data: opts.data.spec(data), Output: opts.output, Seed: opts.seed, Method: m,
+	})
 	if err != nil {
-		return err
+		return runsError(err)
 	}
-	var done []*weekJob
-	for i, job := range jobs {
-		if job.stored != nil {
-			fmt.Fprintf(g.env.ErrOut, "week %s: %s already recorded with these parameters, data and seed (on %s); nothing stored, showing the stored result\n",
-				job.vi.Week, m.kind, job.stored.CreatedAt.Format(time.DateOnly))
-			job.exp = *job.stored
-			done = append(done, job)
-			continue
-		}
-		label := fmt.Sprintf("%s %s (%d/%d)", m.kind, job.vi.Week, i+1, len(jobs))
-		if err := compute(ctx, g.env, job, m, data, label); err != nil {
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("interrupted during week %s: nothing stored for it (%d earlier weeks were stored)", job.vi.Week, recordedCount(done))
-			}
-			return fmt.Errorf("week %s: %w", job.vi.Week, err)
-		}
-		n, err := recordRun(g, opts, job, data, names == nil)
-		if err != nil {
-			return err
-		}
-		if n != nil {
-			names = n
-		}
-		done = append(done, job)
-	}
-	return printRuns(g, format, m.kind, done, names)
+	return printRuns(g, format, out)
 }
 
-// recordedCount is how many of jobs this run computed and stored.
-func recordedCount(jobs []*weekJob) int {
-	n := 0
-	for _, j := range jobs {
-		if j.stored == nil {
-			n++
-		}
-	}
-	return n
+// runEnv is what internal/runs needs from the command: the store, the
+// clock, and notes and progress bars on stderr.
+func runEnv(g *globals) runs.Env {
+	return runs.Env{Open: g.open, Now: g.env.Now, ToolVersion: Version(), Notes: g.env.ErrOut,
+		Progress: func(label string) runs.Bar { return runBar{newProgress(g.env, label)} }}
 }
 
-// planRuns reads what it needs from the store and closes it again, so no
-// lock is held while the method runs: ingests can go on meanwhile.
-func planRuns(g *globals, opts *runOptions, m method, data *dataset.Dataset) ([]*weekJob, []string, error) {
-	store, err := g.open(true)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer store.Close()
-	versions, err := selectVersions(store, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	names, err := store.Features(opts.model)
-	if err != nil {
-		return nil, nil, err
-	}
-	var jobs []*weekJob
-	for _, vi := range versions {
-		if err := opts.data.checkColumns(data, vi.Inputs, fmt.Sprintf("week %s (version %d)", vi.Week, vi.Version)); err != nil {
-			return nil, nil, err
-		}
-		output := opts.output
-		if output < 0 {
-			output = vi.Outputs - 1
-		}
-		if output >= vi.Outputs {
-			return nil, nil, usagef("--output %d: week %s has outputs 0 to %d", output, vi.Week, vi.Outputs-1)
-		}
-		params := m.params(data.Rows, output)
-		opts.data.params(params)
-		job := &weekJob{vi: vi, exp: tracker.Experiment{
-			Kind: m.kind, Params: params, DataSHA256: data.SHA256, DataRows: data.Rows, Seed: int64(opts.seed),
-		}}
-		exps, err := store.Experiments(vi.Model, vi.Version)
-		if err != nil {
-			return nil, nil, err
-		}
-		id := job.exp.ID()
-		haveWeightSum := false
-		for _, e := range exps {
-			switch {
-			case e.ID() == id:
-				job.stored = e
-			case e.Kind == experiments.KindWeightSum:
-				job.weightSum = experiments.Result{Kind: e.Kind, Value: e.Value, Rank: e.Rank}
-				haveWeightSum = true
-			}
-		}
-		if job.stored == nil || !haveWeightSum {
-			if job.snap, err = store.Snapshot(vi.Model, vi.Version); err != nil {
-				return nil, nil, err
-			}
-		}
-		if !haveWeightSum {
-			job.weightSum = experiments.WeightSum(job.snap)
-		}
-		jobs = append(jobs, job)
-	}
-	return jobs, names, nil
+// runBar is a progress bar as internal/runs drives it.
+type runBar struct{ *progress }
+
+func (b runBar) Update(label string, done, total int) {
+	b.label = label
+	b.update(done, total)
 }
 
-// compute runs the method on one version, filling job.exp's results.
-func compute(ctx context.Context, env Env, job *weekJob, m method, data *dataset.Dataset, label string) error {
-	net, err := nn.New(job.snap)
-	if err != nil {
-		return err
-	}
-	output, _ := strconv.Atoi(job.exp.Params["output"])
-	bar := newProgress(env, label+" "+m.unit)
-	start := time.Now()
-	res, err := m.run(ctx, &experiments.Run{Net: net, Data: data, Output: output, Seed: uint64(job.exp.Seed), Progress: bar.update})
-	bar.done()
-	if err != nil {
-		return err
-	}
-	if !maps.Equal(res.Params, withoutData(job.exp.Params)) {
-		return fmt.Errorf("internal error: %s ran with parameters %v but planned %v", m.kind, res.Params, job.exp.Params)
-	}
-	job.exp.Took = time.Since(start)
-	job.exp.ToolVersion = Version()
-	job.exp.CreatedAt = env.Now().UTC()
-	job.exp.Value, job.exp.Spread, job.exp.Rank, job.exp.Extra = res.Value, res.Spread, res.Rank, res.Extra
-	return nil
+func (b runBar) Done() { b.done() }
+
+// runHints complete the errors of internal/runs and experiments/dropretrain
+// with the flag that sorts them out.
+var runHints = []struct {
+	kind error
+	text string
+}{
+	{runs.ErrColumns, ": pass the label column with --label and id columns with --drop"},
+	{runs.ErrClasses, ": list the class values with --classes so both read the same"},
+	{dropretrain.ErrFormat, " (a file written by tracker run drop-retrain --out)"},
+	{dropretrain.ErrOtherRun, ": give this run its own --out file"},
+	{dropretrain.ErrNoBaseline, ": add a row with feature baseline, or give --baseline"},
+	{dropretrain.ErrTwoBaselines, ", and --baseline was given too: use one"},
 }
 
-// withoutData drops the data-reading parameters, which the method itself
-// does not know about.
-func withoutData(p map[string]string) map[string]string {
-	out := maps.Clone(p)
-	for _, k := range []string{"label", "drop", "classes"} {
-		delete(out, k)
+// runsError is err, from a run, in the command's words: with the flag
+// that fixes it, as a usage error where it is one, and with the bug
+// report after a panic in a training.
+func runsError(err error) error {
+	var oe *runs.OutputError
+	var pe *dropretrain.PanicError
+	switch {
+	case errors.As(err, &oe):
+		return usagef("--output %d: week %s has outputs 0 to %d", oe.Output, oe.Week, oe.Outputs-1)
+	case errors.Is(err, runs.ErrNothingToResume):
+		return fmt.Errorf("--resume: %w: check the flags, or drop --resume to start it", err)
+	case errors.Is(err, runs.ErrOptions):
+		return usageError{err}
+	case errors.As(err, &pe):
+		// As Main reports a panic on its own goroutine.
+		return fmt.Errorf("%w\n%s\n%s", err, bugReport, pe.Stack)
 	}
-	return out
-}
-
-// recordRun stores one week's result in its own short transaction, and the
-// data header's feature names when the series has none. It returns the
-// names it stored, if any.
-func recordRun(g *globals, opts *runOptions, job *weekJob, data *dataset.Dataset, adoptNames bool) ([]string, error) {
-	store, err := g.open(false)
-	if err != nil {
-		return nil, err
+	for _, h := range runHints {
+		if errors.Is(err, h.kind) {
+			return fmt.Errorf("%w%s", err, h.text)
+		}
 	}
-	defer store.Close()
-	if _, err := store.Record(job.vi.Model, job.vi.Version, []tracker.Experiment{job.exp}); err != nil {
-		return nil, fmt.Errorf("record %s for week %s: %w", job.exp.Kind, job.vi.Week, err)
-	}
-	if !adoptNames {
-		return nil, nil
-	}
-	return adoptFeatureNames(g, store, job.vi.Model, opts.data.path, data)
+	return err
 }
 
 // runRow is one feature of one week's result, as csv and json print it.
@@ -403,9 +277,13 @@ type runRow struct {
 	FlipRate *float64 `json:"flip_rate,omitempty"`
 }
 
-func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string) error {
-	w := g.env.Out
-	rows, warnings := runRows(jobs, names), runWarnings(kind, jobs, names)
+// printRuns prints a run's outcome: nothing when it has no weeks.
+func printRuns(g *globals, format string, out *runs.Outcome) error {
+	if len(out.Weeks) == 0 {
+		return nil
+	}
+	w, kind, weeks := g.env.Out, out.Kind, out.Weeks
+	rows, warnings := runRows(weeks, out.Names), runWarnings(kind, weeks, out.Names)
 	var err error
 	switch format {
 	case formatJSON:
@@ -413,7 +291,7 @@ func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string)
 	case formatCSV:
 		err = writeRunsCSV(w, kind, rows)
 	default:
-		err = writeRunsTable(w, kind, jobs, rows)
+		err = writeRunsTable(w, kind, weeks, rows)
 	}
 	if err != nil {
 		return err
@@ -434,10 +312,10 @@ func printRuns(g *globals, format, kind string, jobs []*weekJob, names []string)
 }
 
 // runRows are the measured features of every job, best first per week.
-func runRows(jobs []*weekJob, names []string) []runRow {
+func runRows(weeks []*runs.Week, names []string) []runRow {
 	var rows []runRow
-	for _, job := range jobs {
-		e := &job.exp
+	for _, wk := range weeks {
+		e := &wk.Record
 		flips := e.Extra["flip_rate"]
 		order := make([]int, len(e.Value))
 		for i := range order {
@@ -448,7 +326,7 @@ func runRows(jobs []*weekJob, names []string) []runRow {
 			if e.Rank[i] == 0 {
 				continue // not measured: a drop-retrain of some features
 			}
-			r := runRow{Week: job.vi.Week, Index: i, Name: experiments.FeatureName(names, i), Value: e.Value[i], Spread: e.Spread[i], Rank: e.Rank[i]}
+			r := runRow{Week: wk.Version.Week, Index: i, Name: experiments.FeatureName(names, i), Value: e.Value[i], Spread: e.Spread[i], Rank: e.Rank[i]}
 			if flips != nil {
 				r.FlipRate = &flips[i]
 			}
@@ -459,12 +337,12 @@ func runRows(jobs []*weekJob, names []string) []runRow {
 }
 
 // runWarnings are the features where the weight-sum and the method disagree.
-func runWarnings(kind string, jobs []*weekJob, names []string) []string {
+func runWarnings(kind string, weeks []*runs.Week, names []string) []string {
 	var out []string
-	for _, job := range jobs {
-		e := &job.exp
-		for _, line := range compare.Warnings(job.weightSum, experiments.Result{Kind: kind, Value: e.Value, Rank: e.Rank}, names) {
-			out = append(out, fmt.Sprintf("week %s: %s", job.vi.Week, line))
+	for _, wk := range weeks {
+		e := &wk.Record
+		for _, line := range compare.Warnings(wk.WeightSum, experiments.Result{Kind: kind, Value: e.Value, Rank: e.Rank}, names) {
+			out = append(out, fmt.Sprintf("week %s: %s", wk.Version.Week, line))
 		}
 	}
 	return out
@@ -485,19 +363,19 @@ func writeRunsCSV(w io.Writer, kind string, rows []runRow) error {
 	return writeTable(w, &t, formatCSV)
 }
 
-func writeRunsTable(w io.Writer, kind string, jobs []*weekJob, rows []runRow) error {
-	for i, job := range jobs {
+func writeRunsTable(w io.Writer, kind string, weeks []*runs.Week, rows []runRow) error {
+	for i, wk := range weeks {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		e := &job.exp
-		fmt.Fprintf(w, "%s, week %s (version %d, %s), %s\n", kind, job.vi.Week, job.vi.Version, job.vi.Hash[:12], describeParams(e))
+		e, vi := &wk.Record, &wk.Version
+		fmt.Fprintf(w, "%s, week %s (version %d, %s), %s\n", kind, vi.Week, vi.Version, vi.Hash[:12], describeParams(e))
 		t := table.Table{Header: []string{"rank", "index", "name", "value", "spread"}}
 		if e.Extra["flip_rate"] != nil {
 			t.Header = append(t.Header, "flip_rate")
 		}
 		for _, r := range rows {
-			if r.Week != job.vi.Week {
+			if r.Week != vi.Week {
 				continue
 			}
 			cells := []any{r.Rank, r.Index, dash(r.Name), fmt.Sprintf("%.4g", r.Value), fmt.Sprintf("%.2g", r.Spread)}

@@ -1,0 +1,55 @@
+package runs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels for the errors a caller completes with the flag a user should
+// reach for, or gives an exit code of its own. Each error's message states
+// the facts in full without the sentinel's words; match them with
+// errors.Is.
+var (
+	// ErrColumns: the data's feature columns are not the version's inputs.
+	ErrColumns = errors.New("data columns do not match the model's inputs")
+	// ErrClasses: the validation rows read other classes than the
+	// training rows.
+	ErrClasses = errors.New("validation classes differ")
+	// ErrOptions: a drop-retrain's settings do not fit the version, a
+	// mistake in how the run was asked for. The message is the check's.
+	ErrOptions = errors.New("drop-retrain settings do not fit the model")
+	// ErrOutput: the output unit asked for is not one of the version's;
+	// the error is an *OutputError.
+	ErrOutput = errors.New("no such output unit")
+	// ErrNothingToResume: a resume was asked for, and none of the run's
+	// trainings is stored.
+	ErrNothingToResume = errors.New("nothing to resume")
+)
+
+// OutputError says which output unit was asked for and which the week's
+// version has.
+type OutputError struct {
+	Output  int    // the unit asked for
+	Week    string // the week of the version
+	Outputs int    // the version's units: 0 to Outputs-1
+}
+
+func (e *OutputError) Error() string {
+	return fmt.Sprintf("output %d: week %s has outputs 0 to %d", e.Output, e.Week, e.Outputs-1)
+}
+
+func (e *OutputError) Is(target error) bool { return target == ErrOutput }
+
+// kindError states the facts in full and matches one of the sentinels.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e kindError) Error() string        { return e.err.Error() }
+func (e kindError) Is(target error) bool { return target == e.kind }
+func (e kindError) Unwrap() error        { return e.err }
+
+func kindErrorf(kind error, format string, args ...any) error {
+	return kindError{kind, fmt.Errorf(format, args...)}
+}
