@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"internal/weekpath":       {},
 	"migrations":              {},
 	"internal/fixtures":       {},
+	"internal/runs":           {"tracker", "snapshot", "migrations", "experiments", "experiments/nn", "experiments/dataset", "experiments/dropretrain", "internal/quote", "internal/safefile", "internal/bug"},
 	"internal/demo":           {"snapshot", "snapshot/keras", "experiments/nn", "internal/quote", "internal/safefile", "internal/bug"},
 	"experiments/dropretrain": {"snapshot", "experiments", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile", "internal/bug"},
 	"experiments/compare":     {"experiments", "snapshot", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile", "internal/bug"},

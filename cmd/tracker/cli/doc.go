@@ -3,7 +3,8 @@
 // speaks for a week (tracker/select.go), how weeks read across
 // (tracker/history.go), which method is most telling (experiments/kinds.go),
 // what counts as a mover or a fade (experiments/compare), how a
-// drop-retrain is scheduled and merged (experiments/dropretrain) all live
+// drop-retrain is scheduled and merged (experiments/dropretrain), how a
+// run is planned against the store and recorded (internal/runs) all live
 // below, once.
 //
 // Layout:

@@ -7,6 +7,8 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
+	"github.com/tracker-ml/tracker/experiments/dropretrain"
+	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/snapshot/keras"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -63,6 +65,13 @@ var hints = []hint{
 	{dataset.ErrNoColumn, exitError, " (--label and --drop take a header name, exactly, or a 0-based index)"},
 	{dataset.ErrLabel, exitError, " (--classes lists the label values in class order, class 0 first)"},
 	{keras.ErrNoStructure, exitError, ": pass it with --structure FILE"},
+	{runs.ErrColumns, exitError, ": pass the label column with --label and id columns with --drop"},
+	{runs.ErrClasses, exitError, ": list the class values with --classes so both read the same"},
+	{runs.ErrOptions, exitUsage, ""},
+	{dropretrain.ErrFormat, exitError, " (a file written by tracker run drop-retrain --out)"},
+	{dropretrain.ErrOtherRun, exitError, ": give this run its own --out file"},
+	{dropretrain.ErrNoBaseline, exitError, ": add a row with feature baseline, or give --baseline"},
+	{dropretrain.ErrTwoBaselines, exitError, ", and --baseline was given too: use one"},
 	{keras.ErrAmbiguous, exitError, " (pass the weights file as PATH and its structure with --structure FILE)"},
 }
 

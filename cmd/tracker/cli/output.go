@@ -2,13 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tracker-ml/tracker/internal/table"
+	"github.com/tracker-ml/tracker/tracker"
 )
 
 // Output formats.
@@ -83,4 +86,21 @@ func optInt(v *int, signed bool) string {
 		return "+" + strconv.Itoa(*v)
 	}
 	return strconv.Itoa(*v)
+}
+
+// num prints a value with full float64 precision for spreadsheets.
+func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// describeParams is a run's settings in one line, data and seed included
+// when the method used data.
+func describeParams(e *tracker.Experiment) string {
+	keys := slices.Sorted(maps.Keys(e.Params))
+	parts := make([]string, 0, len(keys)+2)
+	for _, k := range keys {
+		parts = append(parts, k+"="+e.Params[k])
+	}
+	if e.DataSHA256 != "" {
+		parts = append(parts, fmt.Sprintf("seed=%d", e.Seed), fmt.Sprintf("data=%d rows sha256:%.12s", e.DataRows, e.DataSHA256))
+	}
+	return strings.Join(parts, " ")
 }

@@ -93,9 +93,6 @@ Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
 	return root, g
 }
 
-// bugReport is bug.Report under the name the drop-retrain glue uses.
-const bugReport = bug.Report
-
 // Main runs tracker with args and returns the process exit code. Cancelling
 // ctx (Ctrl-C) stops long commands between units of work, storing nothing
 // half-done.

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +13,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/compare"
 	"github.com/tracker-ml/tracker/experiments/dropretrain"
+	"github.com/tracker-ml/tracker/internal/bug"
 	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/tracker"
@@ -227,23 +226,9 @@ func (b runBar) Update(label string, done, total int) {
 
 func (b runBar) Done() { b.done() }
 
-// runHints complete the errors of internal/runs and experiments/dropretrain
-// with the flag that sorts them out.
-var runHints = []struct {
-	kind error
-	text string
-}{
-	{runs.ErrColumns, ": pass the label column with --label and id columns with --drop"},
-	{runs.ErrClasses, ": list the class values with --classes so both read the same"},
-	{dropretrain.ErrFormat, " (a file written by tracker run drop-retrain --out)"},
-	{dropretrain.ErrOtherRun, ": give this run its own --out file"},
-	{dropretrain.ErrNoBaseline, ": add a row with feature baseline, or give --baseline"},
-	{dropretrain.ErrTwoBaselines, ", and --baseline was given too: use one"},
-}
-
-// runsError is err, from a run, in the command's words: with the flag
-// that fixes it, as a usage error where it is one, and with the bug
-// report after a panic in a training.
+// runsError is err, from a run, in the command's words where errors.go
+// cannot say it: a hint that leads the sentence, and the bug report after
+// a panic in a training.
 func runsError(err error) error {
 	var oe *runs.OutputError
 	var pe *dropretrain.PanicError
@@ -252,16 +237,9 @@ func runsError(err error) error {
 		return usagef("--output %d: week %s has outputs 0 to %d", oe.Output, oe.Week, oe.Outputs-1)
 	case errors.Is(err, runs.ErrNothingToResume):
 		return fmt.Errorf("--resume: %w: check the flags, or drop --resume to start it", err)
-	case errors.Is(err, runs.ErrOptions):
-		return usageError{err}
 	case errors.As(err, &pe):
 		// As Main reports a panic on its own goroutine.
-		return fmt.Errorf("%w\n%s\n%s", err, bugReport, pe.Stack)
-	}
-	for _, h := range runHints {
-		if errors.Is(err, h.kind) {
-			return fmt.Errorf("%w%s", err, h.text)
-		}
+		return fmt.Errorf("%w\n%s\n%s", err, bug.Report, pe.Stack)
 	}
 	return err
 }
@@ -389,21 +367,4 @@ func writeRunsTable(w io.Writer, kind string, weeks []*runs.Week, rows []runRow)
 		}
 	}
 	return nil
-}
-
-// num prints a value with full float64 precision for spreadsheets.
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// describeParams is a run's settings in one line, data and seed included
-// when the method used data.
-func describeParams(e *tracker.Experiment) string {
-	keys := slices.Sorted(maps.Keys(e.Params))
-	parts := make([]string, 0, len(keys)+2)
-	for _, k := range keys {
-		parts = append(parts, k+"="+e.Params[k])
-	}
-	if e.DataSHA256 != "" {
-		parts = append(parts, fmt.Sprintf("seed=%d", e.Seed), fmt.Sprintf("data=%d rows sha256:%.12s", e.DataRows, e.DataSHA256))
-	}
-	return strings.Join(parts, " ")
 }
