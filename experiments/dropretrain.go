@@ -12,6 +12,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/snapshot"
 )
 
@@ -317,11 +318,11 @@ func NewDropRetrainData(train, val *dataset.Dataset, valSplit float64, classes i
 			which = "the validation data"
 		}
 		if d.Labels == nil {
-			return nil, kindErrorf(ErrNoLabels, "%s has no labels", which)
+			return nil, fact.Errorf(ErrNoLabels, "%s has no labels", which)
 		}
 		for i, l := range d.Labels {
 			if l >= classes {
-				return nil, kindErrorf(ErrLabelClass, "%s: data row %d has label class %d (%q), but the model has classes 0 to %d", which, i+1, l, d.Classes[l], classes-1)
+				return nil, fact.Errorf(ErrLabelClass, "%s: data row %d has label class %d (%q), but the model has classes 0 to %d", which, i+1, l, d.Classes[l], classes-1)
 			}
 		}
 	}

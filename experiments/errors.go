@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"errors"
-	"fmt"
 )
 
 // Errors a caller may want to tell apart; match them with errors.Is.
@@ -17,17 +16,3 @@ var (
 	// output for.
 	ErrLabelClass = errors.New("label class out of range")
 )
-
-// kindError keeps its sentinel out of the message, which states the facts
-// in full.
-type kindError struct {
-	kind error
-	msg  string
-}
-
-func (e kindError) Error() string        { return e.msg }
-func (e kindError) Is(target error) bool { return target == e.kind }
-
-func kindErrorf(kind error, format string, args ...any) error {
-	return kindError{kind, fmt.Sprintf(format, args...)}
-}

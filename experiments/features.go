@@ -2,9 +2,9 @@ package experiments
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
 )
 
@@ -16,23 +16,16 @@ var ErrFeature = errors.New("no such feature")
 // the user needs.
 type featureError struct{ msg string }
 
-func (e featureError) Error() string        { return e.msg }
-func (e featureError) Is(target error) bool { return target == ErrFeature }
-
-func featureErrorf(format string, args ...any) error {
-	return featureError{fmt.Sprintf(format, args...)}
-}
-
 // FeatureIndex resolves a feature given by 0-based index or by name. With
 // inputs < 0 (a caller that knows no input count) only negative indices
 // are refused. Its errors match ErrFeature.
 func FeatureIndex(spec string, names []string, inputs int) (int, error) {
 	if i, err := strconv.Atoi(spec); err == nil {
 		if i < 0 && inputs < 0 {
-			return 0, featureErrorf("feature %d: features count from 0", i)
+			return 0, fact.Errorf(ErrFeature, "feature %d: features count from 0", i)
 		}
 		if i < 0 || (inputs >= 0 && i >= inputs) {
-			return 0, featureErrorf("feature %d: the model has features 0 to %d", i, inputs-1)
+			return 0, fact.Errorf(ErrFeature, "feature %d: the model has features 0 to %d", i, inputs-1)
 		}
 		return i, nil
 	}
@@ -42,9 +35,9 @@ func FeatureIndex(spec string, names []string, inputs int) (int, error) {
 		}
 	}
 	if names == nil {
-		return 0, featureErrorf("feature %s: this series has no feature names; use a 0-based index, or set names with tracker features set FILE", quote.Short(spec))
+		return 0, fact.Errorf(ErrFeature, "feature %s: this series has no feature names; use a 0-based index, or set names with tracker features set FILE", quote.Short(spec))
 	}
-	return 0, featureErrorf("feature %s: no feature has that name (tracker features lists them)", quote.Short(spec))
+	return 0, fact.Errorf(ErrFeature, "feature %s: no feature has that name (tracker features lists them)", quote.Short(spec))
 }
 
 // FeatureName is feature i's name, or "" when the series has none.

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/tracker-ml/tracker/internal/fact"
 )
 
 // Metrics permutation can score a model with.
@@ -35,7 +37,7 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 	}
 	d, net := r.Data, r.Net
 	if d.Labels == nil {
-		return Result{}, kindErrorf(ErrNoLabels, "permutation needs labels")
+		return Result{}, fact.Errorf(ErrNoLabels, "permutation needs labels")
 	}
 	if opts.Repeats <= 0 {
 		return Result{}, fmt.Errorf("permutation: repeats must be positive (got %d)", opts.Repeats)
@@ -47,7 +49,7 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 	classes := max(net.Outputs(), 2)
 	for i, l := range d.Labels {
 		if l < 0 || l >= classes {
-			return Result{}, kindErrorf(ErrLabelClass, "row %d has label class %d (%q), but the model has classes 0 to %d", i+1, l, d.Classes[l], classes-1)
+			return Result{}, fact.Errorf(ErrLabelClass, "row %d has label class %d (%q), but the model has classes 0 to %d", i+1, l, d.Classes[l], classes-1)
 		}
 	}
 	in := net.Inputs()

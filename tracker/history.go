@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/tracker-ml/tracker/internal/fact"
 )
 
 // History is a model's records over a run of weeks: the one read model
@@ -190,7 +192,7 @@ func (s *Store) FeatureTable(model string, feature, n int, kinds []string, order
 	if len(points) == 0 {
 		newest, err := s.Version(model, weeks[len(weeks)-1].Week)
 		if err == nil && feature >= newest.Inputs {
-			return nil, factf(ErrNoFeature, "feature %d: model %q's newest version has features 0 to %d", feature, model, newest.Inputs-1)
+			return nil, fact.Errorf(ErrNoFeature, "feature %d: model %q's newest version has features 0 to %d", feature, model, newest.Inputs-1)
 		}
 	}
 	if len(kinds) > 0 {
@@ -200,7 +202,7 @@ func (s *Store) FeatureTable(model string, feature, n int, kinds []string, order
 			return !slices.Contains(kinds, p.Kind)
 		})
 		if len(points) == 0 {
-			return nil, factf(ErrNoRecord, "no %s experiment is recorded in these weeks; recorded: %s", strings.Join(kinds, " or "), strings.Join(slices.Sorted(maps.Keys(recorded)), ", "))
+			return nil, fact.Errorf(ErrNoRecord, "no %s experiment is recorded in these weeks; recorded: %s", strings.Join(kinds, " or "), strings.Join(slices.Sorted(maps.Keys(recorded)), ", "))
 		}
 	}
 	t := &FeatureTable{Feature: feature, Weeks: weeks}

@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
 )
 
@@ -29,7 +30,7 @@ func (s *Store) Latest(model string) (VersionInfo, error) {
 }
 
 func noVersions(model string) error {
-	return factf(ErrNoVersions, "model %q has no versions", model)
+	return fact.Errorf(ErrNoVersions, "model %q has no versions", model)
 }
 
 // VersionAt is the version a week argument names: "latest", or a date
@@ -89,9 +90,9 @@ func (s *Store) FindVersion(model, week, hash string) (VersionInfo, error) {
 		inWeek = append(inWeek, v.Hash[:12])
 	}
 	if inWeek == nil {
-		return VersionInfo{}, factf(ErrNotFound, "model %s has no version for week %s: ingest it first", quote.Short(model), quote.Short(week))
+		return VersionInfo{}, fact.Errorf(ErrNotFound, "model %s has no version for week %s: ingest it first", quote.Short(model), quote.Short(week))
 	}
-	return VersionInfo{}, factf(ErrNotFound, "the results were computed on version %.12q of week %s, but model %s's versions of that week are %s", hash, week, quote.Short(model), quote.List(inWeek))
+	return VersionInfo{}, fact.Errorf(ErrNotFound, "the results were computed on version %.12q of week %s, but model %s's versions of that week are %s", hash, week, quote.Short(model), quote.List(inWeek))
 }
 
 // Recorded is the record the version holds with e's identity (same kind,
@@ -190,5 +191,5 @@ func RankBy(exps []*Experiment, kind, week string, moreTelling func(a, b string)
 			have = append(have, e.Kind)
 		}
 	}
-	return nil, factf(ErrNoRecord, "week %s has no %s experiment; it has %s", week, kind, strings.Join(have, ", "))
+	return nil, fact.Errorf(ErrNoRecord, "week %s has no %s experiment; it has %s", week, kind, strings.Join(have, ", "))
 }

@@ -57,21 +57,6 @@ var (
 	ErrNoRecord = errors.New("no such record")
 )
 
-// factError is an error whose message states the facts in full and which
-// matches one of the sentinels above, so callers can tell its kind
-// without the sentinel's words in the message.
-type factError struct {
-	kind error
-	msg  string
-}
-
-func (e factError) Error() string        { return e.msg }
-func (e factError) Is(target error) bool { return target == e.kind }
-
-func factf(kind error, format string, args ...any) error {
-	return factError{kind, fmt.Sprintf(format, args...)}
-}
-
 // alsoError is err that matches kind too, with err's message: a finer kind
 // (ErrIsDir) of a broad one (ErrForeign) that err already wraps.
 type alsoError struct {

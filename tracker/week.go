@@ -2,6 +2,8 @@ package tracker
 
 import (
 	"time"
+
+	"github.com/tracker-ml/tracker/internal/fact"
 )
 
 // weekLayout is how weeks are written everywhere: ISO dates sort by time.
@@ -18,5 +20,5 @@ func ParseWeek(s string) (string, error) {
 			return t.Format(weekLayout), nil
 		}
 	}
-	return "", factf(ErrBadWeek, "week %q is not a date: write it as YYYY-MM-DD or YYYYMMDD, for example 2019-01-14", s)
+	return "", fact.Errorf(ErrBadWeek, "week %q is not a date: write it as YYYY-MM-DD or YYYYMMDD, for example 2019-01-14", s)
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/table"
 )
 
 // MaxCSV is the largest outside-results file read: a row per feature and
@@ -146,7 +148,7 @@ func CSVRetrains(path string, rows []CSVRow, metric string, baseline *float64) (
 		return nil, opts, fmt.Errorf("%s has only baseline rows: add one row per dropped feature", path)
 	}
 	if run.shared == nil && !slices.ContainsFunc(rows, func(c CSVRow) bool { return c.feature == experiments.Baseline }) {
-		return nil, opts, factf(ErrNoBaseline, "%s has no baseline row", path)
+		return nil, opts, fact.Errorf(ErrNoBaseline, "%s has no baseline row", path)
 	}
 	opts.Features = run.features
 	slices.Sort(opts.Features)
@@ -173,7 +175,7 @@ func (run *csvRun) scan(path string, rows []CSVRow, apart bool) error {
 		run.seen[key] = c.row
 		if c.feature == experiments.Baseline {
 			if apart {
-				return factf(ErrTwoBaselines, "%s line %d is a baseline row", path, c.row)
+				return fact.Errorf(ErrTwoBaselines, "%s line %d is a baseline row", path, c.row)
 			}
 			if c.seed == "" {
 				run.shared = c
@@ -221,45 +223,8 @@ func (c *CSVRow) describe() string {
 // seedText is a seed cell for a message: a number as it is, other text
 // quoted and cut.
 func seedText(s string) string {
-	if len(s) <= 20 && plainNumber(s) {
+	if len(s) <= 20 && table.PlainNumber(s) {
 		return s
 	}
 	return quote.Short(s)
-}
-
-// plainNumber reports whether s is a decimal number as strconv formats
-// one: an optional sign, digits with an optional point, an optional
-// exponent. Words like "Inf" and "0x1p3" are not among them. (The same
-// rule as the CLI's for spreadsheet cells.)
-func plainNumber(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			digits++
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		exp := 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			exp++
-		}
-		if exp == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }

@@ -2,7 +2,6 @@ package dropretrain
 
 import (
 	"errors"
-	"fmt"
 )
 
 // Sentinels for the errors a caller completes with the flag or command a
@@ -23,16 +22,3 @@ var (
 	// baseline metric was given apart from it too.
 	ErrTwoBaselines = errors.New("two baselines")
 )
-
-// factError states the facts in full and matches one of the sentinels.
-type factError struct {
-	kind error
-	msg  string
-}
-
-func (e factError) Error() string        { return e.msg }
-func (e factError) Is(target error) bool { return target == e.kind }
-
-func factf(kind error, format string, args ...any) error {
-	return factError{kind, fmt.Sprintf(format, args...)}
-}

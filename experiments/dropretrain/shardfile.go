@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/internal/safefile"
 )
@@ -98,7 +99,7 @@ func ReadFile(path string) ([]PlacedLine, error) {
 			return nil, fmt.Errorf("%s: not a drop-retrain result line: %s", where, quote.Cut(err.Error(), quote.MaxRunes))
 		}
 		if l.Format != Format {
-			return nil, factf(ErrFormat, "%s: format %s, want %q", where, quote.Short(l.Format), Format)
+			return nil, fact.Errorf(ErrFormat, "%s: format %s, want %q", where, quote.Short(l.Format), Format)
 		}
 		if !FiniteMetric(l.Retrain.Metric) {
 			return nil, fmt.Errorf("%s: metric %v is not within ±1.7e38: the file is damaged or was edited", where, l.Retrain.Metric)
@@ -123,7 +124,7 @@ func ReadParts(path string, run *Line) (map[string][]byte, error) {
 	parts := map[string][]byte{}
 	for _, l := range lines {
 		if diff := SameRun(run, &l.Line); diff != "" {
-			return nil, factf(ErrOtherRun, "%s holds another run (%s)", l.Where, diff)
+			return nil, fact.Errorf(ErrOtherRun, "%s holds another run (%s)", l.Where, diff)
 		}
 		b, err := json.Marshal(l.Retrain)
 		if err != nil {

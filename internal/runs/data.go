@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tracker-ml/tracker/experiments/dataset"
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -59,7 +60,7 @@ func CheckColumns(path string, data *dataset.Dataset, inputs int, model string) 
 	if data.Names != nil {
 		seen = "columns " + quote.List(data.Names)
 	}
-	return kindErrorf(ErrColumns, "%s: %d feature columns, but %s has %d inputs (%s)", path, data.Cols, model, inputs, seen)
+	return fact.Errorf(ErrColumns, "%s: %d feature columns, but %s has %d inputs (%s)", path, data.Cols, model, inputs, seen)
 }
 
 // adoptNames stores the data header's names as the series' feature names

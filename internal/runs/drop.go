@@ -12,6 +12,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/dropretrain"
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
@@ -100,7 +101,7 @@ func DropRetrain(ctx context.Context, env Env, spec DropSpec) (*Outcome, error) 
 func (run *dropRun) noteResume(env *Env, spec *DropSpec) error {
 	done := len(run.plan.Done)
 	if spec.Resume && done == 0 {
-		return kindErrorf(ErrNothingToResume, "no trainings of a drop-retrain with these parameters, data and seed are stored for week %s%s",
+		return fact.Errorf(ErrNothingToResume, "no trainings of a drop-retrain with these parameters, data and seed are stored for week %s%s",
 			run.week.Version.Week, inFile(spec.Out))
 	}
 	if done > 0 {
@@ -173,7 +174,7 @@ func (spec *DropSpec) valParam() (string, error) {
 		return "split:" + strconv.FormatFloat(spec.ValSplit, 'g', -1, 64), nil
 	}
 	if train := spec.Data.Rows; !slices.Equal(spec.Val.Classes, train.Classes) {
-		return "", kindErrorf(ErrClasses, "%s has classes %s but %s has %s", spec.ValPath, quote.List(spec.Val.Classes), spec.Data.Path, quote.List(train.Classes))
+		return "", fact.Errorf(ErrClasses, "%s has classes %s but %s has %s", spec.ValPath, quote.List(spec.Val.Classes), spec.Data.Path, quote.List(train.Classes))
 	}
 	return "sha256:" + spec.Val.SHA256, nil
 }
@@ -203,7 +204,7 @@ func (spec *DropSpec) options(names []string, inputs int) (experiments.DropRetra
 		opts.Features = slices.Compact(opts.Features)
 	}
 	if err := opts.Check(inputs); err != nil {
-		return opts, kindError{ErrOptions, err}
+		return opts, fact.Wrap(ErrOptions, err)
 	}
 	return opts, nil
 }

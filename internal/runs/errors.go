@@ -39,17 +39,3 @@ func (e *OutputError) Error() string {
 }
 
 func (e *OutputError) Is(target error) bool { return target == ErrOutput }
-
-// kindError states the facts in full and matches one of the sentinels.
-type kindError struct {
-	kind error
-	err  error
-}
-
-func (e kindError) Error() string        { return e.err.Error() }
-func (e kindError) Is(target error) bool { return target == e.kind }
-func (e kindError) Unwrap() error        { return e.err }
-
-func kindErrorf(kind error, format string, args ...any) error {
-	return kindError{kind, fmt.Errorf(format, args...)}
-}
