@@ -12,10 +12,6 @@ import (
 // its names do not have.
 var ErrFeature = errors.New("no such feature")
 
-// featureError keeps ErrFeature out of the message, which states the facts
-// the user needs.
-type featureError struct{ msg string }
-
 // FeatureIndex resolves a feature given by 0-based index or by name. With
 // inputs < 0 (a caller that knows no input count) only negative indices
 // are refused. Its errors match ErrFeature.

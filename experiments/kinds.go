@@ -29,12 +29,6 @@ func OrderOf(kind string) int {
 // weight-based ones, and among those the later in Order.
 func MoreTelling(a, b string) bool { return OrderOf(a) > OrderOf(b) }
 
-// Behavioural reports whether kind measures the model's behaviour on data
-// (perturb, permutation, gradient, drop-retrain) rather than its weights.
-func Behavioural(kind string) bool {
-	return OrderOf(kind) >= OrderOf(KindPerturb) && OrderOf(kind) < len(Order)
-}
-
 // spreadOver names the parameter counting what a method's spread is taken
 // over, so the standard error of its mean is spread/sqrt(count).
 var spreadOver = map[string]string{

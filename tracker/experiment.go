@@ -102,7 +102,7 @@ func (s *Store) SetFeatures(model string, names []string) error {
 		}
 		k, v := mb.Bucket(bucketVersions).Cursor().Last()
 		if k == nil {
-			return fmt.Errorf("%w: model %q has no versions", ErrNotFound, model)
+			return noVersions(model)
 		}
 		var rec versionRecord
 		if err := json.Unmarshal(v, &rec); err != nil {

@@ -205,9 +205,50 @@ func (s *Store) FeatureTable(model string, feature, n int, kinds []string, order
 			return nil, fact.Errorf(ErrNoRecord, "no %s experiment is recorded in these weeks; recorded: %s", strings.Join(kinds, " or "), strings.Join(slices.Sorted(maps.Keys(recorded)), ", "))
 		}
 	}
+	if points, err = s.speaking(model, points); err != nil {
+		return nil, err
+	}
 	t := &FeatureTable{Feature: feature, Weeks: weeks}
 	t.fill(points, order)
 	return t, nil
+}
+
+// speaking keeps, of the points of one series in one week, the one whose
+// record speaks for the week (SeriesRecord's rule: the newest), in their
+// order. Weeks with one record per series, the common case, cost no extra
+// read.
+func (s *Store) speaking(model string, points []FeaturePoint) ([]FeaturePoint, error) {
+	type slot struct {
+		WeekVersion
+		series string
+	}
+	count := map[slot]int{}
+	for _, p := range points {
+		count[slot{p.WeekVersion, p.Series}]++
+	}
+	best := map[slot]int{} // the index of the newest point of a shared slot
+	newest := make([]*Experiment, len(points))
+	for i, p := range points {
+		k := slot{p.WeekVersion, p.Series}
+		if count[k] == 1 {
+			continue
+		}
+		e, err := s.experiment(model, p.Version, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		newest[i] = e
+		if j, seen := best[k]; !seen || e.CreatedAt.After(newest[j].CreatedAt) {
+			best[k] = i
+		}
+	}
+	out := points[:0:0]
+	for i, p := range points {
+		if k := (slot{p.WeekVersion, p.Series}); count[k] == 1 || best[k] == i {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // fill lays points out as cells, with each week's change.

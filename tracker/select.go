@@ -120,6 +120,26 @@ func (s *Store) Recorded(model string, version uint64, e *Experiment) (*Experime
 	return found, err
 }
 
+// experiment is the record of version with id.
+func (s *Store) experiment(model string, version uint64, id [8]byte) (*Experiment, error) {
+	var e *Experiment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		mb, err := modelBucket(tx, model)
+		if err != nil {
+			return err
+		}
+		v := mb.Bucket(bucketExperiments).Get(experimentKey(version, id))
+		if v == nil {
+			return fmt.Errorf("%w: model %q version %d has no experiment %x", ErrNotFound, model, version, id)
+		}
+		if e, err = decodeExperiment(v); err != nil {
+			return fmt.Errorf("model %q version %d: %w", model, version, err)
+		}
+		return nil
+	})
+	return e, err
+}
+
 // SeriesRecord is the record that speaks for a week in a series (one kind
 // with one set of parameters): among the week's records exps, the newest
 // of that series, or nil. A week may hold several, run again on other

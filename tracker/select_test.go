@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestVersionSelection(t *testing.T) {
 	for _, v := range cur {
 		got = append(got, v.Version)
 	}
-	if want := []uint64{1, 3, 4, 5}; !equal(got, want) {
+	if want := []uint64{1, 3, 4, 5}; !slices.Equal(got, want) {
 		t.Errorf("current versions %v, want %v: one per week, the latest of each", got, want)
 	}
 	if two, err := s.CurrentVersions("m", 2); err != nil || len(two) != 2 || two[0].Version != 4 {
@@ -76,12 +77,11 @@ func TestVersionSelection(t *testing.T) {
 func TestNoVersionsIsItsOwnError(t *testing.T) {
 	s, _ := newStore(t)
 	mustIngest(t, s, request("m", week(0), model(t, 1, small)))
-	if _, err := s.CurrentVersions("m", 0); err != nil {
-		t.Fatal(err)
-	}
-	h := &tracker.History{}
-	if _, err := s.HistoryOf("m", h.Weeks); !errors.Is(err, tracker.ErrNoVersions) || err.Error() != `model "m" has no versions` {
+	if _, err := s.HistoryOf("m", nil); !errors.Is(err, tracker.ErrNoVersions) || err.Error() != `model "m" has no versions` {
 		t.Errorf("no weeks: %v, want ErrNoVersions with the model's name", err)
+	}
+	if _, err := s.Latest("nosuch"); !errors.Is(err, tracker.ErrNotFound) {
+		t.Errorf("an unknown series: %v, want ErrNotFound", err)
 	}
 }
 
@@ -134,14 +134,4 @@ func TestRecordedReturnsTheStoredRecord(t *testing.T) {
 	}
 }
 
-func equal(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

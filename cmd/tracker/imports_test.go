@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"plotting/report":         {},
 	"migrations":              {},
 	"internal/fixtures":       {},
+	"internal/npy":            {},
 	"internal/runs":           {"tracker", "snapshot", "migrations", "experiments", "experiments/nn", "experiments/dataset", "experiments/dropretrain", "internal/quote", "internal/safefile", "internal/bug", "internal/fact", "internal/table"},
 	"internal/demo":           {"snapshot", "snapshot/keras", "experiments/nn", "internal/quote", "internal/safefile", "internal/bug"},
 	"experiments/dropretrain": {"snapshot", "experiments", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile", "internal/bug", "internal/fact", "internal/table"},
@@ -60,6 +61,21 @@ func TestPackagesImportOneWay(t *testing.T) {
 			if !slices.Contains(ok, rel) {
 				t.Errorf("%s imports %s; it may import only %v", pkg, rel, ok)
 			}
+		}
+	}
+}
+
+// TestEveryPackageHasImportRules keeps a new package from escaping the
+// check above: every package but the commands and the benchmark tools
+// must say what it may import.
+func TestEveryPackageHasImportRules(t *testing.T) {
+	for _, pkg := range goList(t, module+"/...") {
+		rel := strings.TrimPrefix(pkg, module+"/")
+		if strings.HasPrefix(rel, "cmd/") || strings.HasPrefix(rel, "bench/") || rel == module {
+			continue
+		}
+		if _, ok := allowed[rel]; !ok {
+			t.Errorf("%s has no entry in allowed: list the project packages it may import", rel)
 		}
 	}
 }

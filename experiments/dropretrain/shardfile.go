@@ -85,16 +85,18 @@ func ReadFile(path string) ([]PlacedLine, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		torn := !bytes.HasSuffix(line, []byte("\n"))
+		if !bytes.HasSuffix(line, []byte("\n")) {
+			// Torn: a line is written with its newline in one write, so
+			// one without is cut short, even when it parses, and the
+			// sink cuts it before appending; its training runs again.
+			break
+		}
 		var l Line
 		err := json.Unmarshal(line, &l)
 		if err == nil && !utf8.Valid(line) {
 			err = errors.New("the line is not UTF-8 text")
 		}
 		if err != nil {
-			if torn {
-				break
-			}
 			// A JSON error can repeat a megabyte-long number.
 			return nil, fmt.Errorf("%s: not a drop-retrain result line: %s", where, quote.Cut(err.Error(), quote.MaxRunes))
 		}

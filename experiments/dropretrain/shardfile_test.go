@@ -53,6 +53,7 @@ func TestReadFile(t *testing.T) {
 		{"whole lines are read", good, 2, "1", "", nil},
 		{"blank lines are skipped", "\n" + good + "\n\n", 2, "2", "", nil},
 		{"a torn last line is ignored", good + `{"format":"tracker-drop-re`, 2, "1", "", nil},
+		{"a last line without its newline is torn even when it parses", good + strings.TrimSuffix(lineText(t, run, 1, 0.7), "\n"), 2, "1", "", nil},
 		{"a torn line that is not last is an error", `{"format":` + "\n" + good, 0, "", "s.jsonl:1: not a drop-retrain result line: unexpected end of JSON input", nil},
 		{"a line of another format is refused by its number", good + lineText(t, other, 1, 0.5), 0, "", `s.jsonl:3: format "tracker-drop-retrain/9", want "tracker-drop-retrain/1"`, ErrFormat},
 		{"a line that is not UTF-8 is refused", strings.Replace(good, `"default"`, "\"def\xffault\"", 1), 0, "", "s.jsonl:1: not a drop-retrain result line: the line is not UTF-8 text", nil},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"maps"
 	"math"
@@ -138,11 +139,18 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 	var rows []exportRow
 	for _, model := range models {
 		h, err := store.History(model, f.weeks)
+		if errors.Is(err, tracker.ErrNoVersions) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		for w, wv := range h.Weeks {
 			exps := h.Records[w]
+			if f.wide {
+				// A week's column holds the record that speaks for it.
+				exps = tracker.SeriesRecords(exps, experiments.OrderOf)
+			}
 			slices.SortStableFunc(exps, func(a, b *tracker.Experiment) int { return experiments.OrderOf(a.Kind) - experiments.OrderOf(b.Kind) })
 			for _, e := range exps {
 				hash := paramsHash(e.Kind, e.Params)

@@ -3,11 +3,16 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/tracker"
 )
 
 // formulaNames are feature names a spreadsheet would run as formulas.
@@ -97,4 +102,41 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return rows
+}
+
+// TestWideExportShowsTheRecordThatSpeaksForEachWeek records a second,
+// newer perturb record of the same settings in the newest week: --wide
+// and query feature show it, as query week does, whatever the records'
+// key order.
+func TestWideExportShowsTheRecordThatSpeaksForEachWeek(t *testing.T) {
+	db := queryStore(t, 3)
+	s, err := tracker.Open(db, tracker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vi, err := s.Latest(tracker.DefaultModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := int64(2); seed < 60; seed++ {
+		v := []float64{0.7, 0.6, 0.5, 0.4, float64(seed) / 1000}
+		e := tracker.Experiment{Kind: experiments.KindPerturb, Params: map[string]string{"pivots": "100"},
+			DataSHA256: fmt.Sprintf("%064d", 99), DataRows: 100, Seed: seed, ToolVersion: "test",
+			CreatedAt: fixedNow.Add(time.Duration(seed) * time.Hour), Value: v, Spread: []float64{0.01, 0.01, 0.01, 0.01, 0.01}, Rank: experiments.Rank(v)}
+		if _, err := s.Record(tracker.DefaultModel, vi.Version, []tracker.Experiment{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	// The newest record has seed 59: feature 4 is 0.059.
+	rows, err := csv.NewReader(strings.NewReader(mustRun(t, db, "export", "--wide", "--experiment", "perturb"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[5][len(rows[5])-1]; got != "0.059" {
+		t.Errorf("--wide shows %s for feature 4 in the newest week, want the newest record's 0.059", got)
+	}
+	if out := mustRun(t, db, "query", "feature", "4", "--experiment", "perturb", "--format", "csv"); !strings.Contains(out, ",0.059,") {
+		t.Errorf("query feature does not show the newest record:\n%s", out)
+	}
 }

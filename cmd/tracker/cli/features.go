@@ -61,7 +61,7 @@ func runFeatures(g *globals, model, formatFlag string) error {
 		return err
 	}
 	defer store.Close()
-	latest, err := versionFor(store, model, "latest")
+	latest, err := store.Latest(model)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func runFeatures(g *globals, model, formatFlag string) error {
 	rows := make([]featureRow, latest.Inputs)
 	t := table.Table{Header: []string{"index", "name"}}
 	for i := range rows {
-		rows[i] = featureRow{Index: i, Name: featureName(names, i)}
+		rows[i] = featureRow{Index: i, Name: experiments.FeatureName(names, i)}
 		if format == formatTable {
 			t.Add(i, dash(rows[i].Name))
 		} else {
@@ -103,16 +103,4 @@ func runFeaturesSet(g *globals, model, path string) error {
 	}
 	fmt.Fprintf(g.env.Out, "model %s: %d feature names set\n", quote.Short(model), len(names))
 	return nil
-}
-
-// featureName is feature i's name, or "" when the series has none.
-func featureName(names []string, i int) string { return experiments.FeatureName(names, i) }
-
-// featureIndex resolves a feature given by 0-based index or by name.
-func featureIndex(spec string, names []string, inputs int) (int, error) {
-	i, err := experiments.FeatureIndex(spec, names, inputs)
-	if err != nil {
-		return 0, usageError{err}
-	}
-	return i, nil
 }

@@ -73,11 +73,6 @@ func runList(g *globals, opts *listOptions) error {
 	return writeTable(g.env.Out, &t, format)
 }
 
-// versionFor finds the version a WEEK argument names: a date, or "latest".
-func versionFor(store *tracker.Store, model, week string) (tracker.VersionInfo, error) {
-	return store.VersionAt(model, week)
-}
-
 // readVersion loads a week's version with its weights from a store opened
 // read-only for just that.
 func readVersion(g *globals, model, week string) (tracker.VersionInfo, *snapshot.Snapshot, error) {
@@ -86,7 +81,7 @@ func readVersion(g *globals, model, week string) (tracker.VersionInfo, *snapshot
 		return tracker.VersionInfo{}, nil, err
 	}
 	defer store.Close()
-	vi, err := versionFor(store, model, week)
+	vi, err := store.VersionAt(model, week)
 	if err != nil {
 		return vi, nil, err
 	}

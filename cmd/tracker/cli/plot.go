@@ -232,7 +232,7 @@ func loadHistory(g *globals, model string, explicit []string, n int, kind string
 	} else {
 		var weeks []tracker.WeekVersion
 		for _, w := range explicit {
-			vi, err := versionFor(store, model, w)
+			vi, err := store.VersionAt(model, w)
 			if err != nil {
 				return nil, err
 			}

@@ -99,7 +99,7 @@ func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featu
 	if err != nil {
 		return nil, err
 	}
-	feature, err := featureIndex(spec, names, -1)
+	feature, err := experiments.FeatureIndex(spec, names, -1)
 	if err != nil {
 		return nil, err
 	}

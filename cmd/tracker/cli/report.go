@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html/template"
 	"os"
@@ -87,11 +86,7 @@ func readHistory(g *globals, model string, n int) (*tracker.History, error) {
 		return nil, err
 	}
 	defer store.Close()
-	h, err := store.History(model, n)
-	if errors.Is(err, tracker.ErrNoVersions) {
-		return nil, fmt.Errorf("%w: ingest one first", err)
-	}
-	return h, err
+	return store.History(model, n)
 }
 
 // reportData maps a history into the page: the weeks covered, a section
@@ -150,7 +145,7 @@ func reportMethod(s *tracker.SeriesHistory, weightSum experiments.Result) report
 		earlier[w] = resultOf(s.Records[w])
 	}
 	for _, z := range compare.GoneToZero(cur, earlier) {
-		m.Zeroed = append(m.Zeroed, report.Zeroed{Index: z.Feature, Name: featureName(s.Names, z.Feature), Was: num32(z.Was), Now: num32(z.Now), WasWeek: s.Weeks[z.Week].Week, WasRank: z.WasRank, To: z.Rank})
+		m.Zeroed = append(m.Zeroed, report.Zeroed{Index: z.Feature, Name: experiments.FeatureName(s.Names, z.Feature), Was: num32(z.Was), Now: num32(z.Now), WasWeek: s.Weeks[z.Week].Week, WasRank: z.WasRank, To: z.Rank})
 	}
 	m.Warnings = compare.Warnings(weightSum, cur, s.Names)
 	return m
@@ -164,7 +159,7 @@ func reportRows(e, prev *tracker.Experiment, names []string) []report.Row {
 		if e.Rank[i] == 0 {
 			continue
 		}
-		r := report.Row{Rank: e.Rank[i], Index: i, Name: featureName(names, i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
+		r := report.Row{Rank: e.Rank[i], Index: i, Name: experiments.FeatureName(names, i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
 		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
 			rise := prev.Rank[i] - e.Rank[i]
 			r.Move = optInt(&rise, true)
@@ -178,7 +173,7 @@ func reportRows(e, prev *tracker.Experiment, names []string) []report.Row {
 func reportMoves(ms []compare.Mover, names []string) []report.Move {
 	var out []report.Move
 	for _, m := range ms {
-		out = append(out, report.Move{Index: m.Feature, Name: featureName(names, m.Feature), From: m.From, To: m.To})
+		out = append(out, report.Move{Index: m.Feature, Name: experiments.FeatureName(names, m.Feature), From: m.From, To: m.To})
 	}
 	return out
 }

@@ -261,7 +261,7 @@ func printRuns(g *globals, format string, out *runs.Outcome) error {
 		return nil
 	}
 	w, kind, weeks := g.env.Out, out.Kind, out.Weeks
-	rows, warnings := runRows(weeks, out.Names), runWarnings(kind, weeks, out.Names)
+	rows, warnings := runRows(weeks, out.Names), runWarnings(weeks, out.Names)
 	var err error
 	switch format {
 	case formatJSON:
@@ -315,11 +315,11 @@ func runRows(weeks []*runs.Week, names []string) []runRow {
 }
 
 // runWarnings are the features where the weight-sum and the method disagree.
-func runWarnings(kind string, weeks []*runs.Week, names []string) []string {
+func runWarnings(weeks []*runs.Week, names []string) []string {
 	var out []string
 	for _, wk := range weeks {
 		e := &wk.Record
-		for _, line := range compare.Warnings(wk.WeightSum, experiments.Result{Kind: kind, Value: e.Value, Rank: e.Rank}, names) {
+		for _, line := range compare.Warnings(wk.WeightSum, resultOf(e), names) {
 			out = append(out, fmt.Sprintf("week %s: %s", wk.Version.Week, line))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/internal/fixtures"
 	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/snapshot/keras"
@@ -209,11 +210,11 @@ func TestFeatures(t *testing.T) {
 	if out := mustRun(t, db, "features"); out != "index,name\n0,age\n1,income\n2,zip\n3,x1\n4,x2\n5,x3\n" {
 		t.Errorf("features after set:\n%s", out)
 	}
-	if i, err := featureIndex("zip", []string{"age", "income", "zip"}, 3); err != nil || i != 2 {
-		t.Errorf("featureIndex(zip) = %d, %v", i, err)
+	if i, err := experiments.FeatureIndex("zip", []string{"age", "income", "zip"}, 3); err != nil || i != 2 {
+		t.Errorf("experiments.FeatureIndex(zip) = %d, %v", i, err)
 	}
-	if _, err := featureIndex("7", nil, 3); err == nil || !strings.Contains(err.Error(), "features 0 to 2") {
-		t.Errorf("featureIndex(7): %v", err)
+	if _, err := experiments.FeatureIndex("7", nil, 3); err == nil || !strings.Contains(err.Error(), "features 0 to 2") {
+		t.Errorf("experiments.FeatureIndex(7): %v", err)
 	}
 }
 
