@@ -47,3 +47,44 @@ func StandardError(kind string, params map[string]string, spread float64) float6
 	}
 	return spread / math.Sqrt(float64(n))
 }
+
+// SEKey names the per-feature standard errors a sampling method stores in
+// Result.Extra, computed for how that method samples.
+const SEKey = "se"
+
+// StandardErrors is r's standard error per feature: the one the method
+// stored under SEKey, or for an older record one derived from its spread
+// and sample count (StandardError). It is NaN where the uncertainty is
+// unknown: a weight-based method (its value has no sampling error), a
+// method run on one sample (one seed, one repeat), or a feature the
+// record did not measure. A value with a NaN standard error supports no
+// verdict.
+func StandardErrors(r Result) []float64 {
+	out := make([]float64, len(r.Value))
+	if se := r.Extra[SEKey]; len(se) == len(r.Value) {
+		copy(out, se)
+		return out
+	}
+	n := samples(r.Kind, r.Params)
+	for i := range out {
+		out[i] = math.NaN()
+		if n >= 2 && i < len(r.Spread) && (r.Rank == nil || r.Rank[i] > 0) {
+			out[i] = r.Spread[i] / math.Sqrt(float64(n))
+		}
+	}
+	return out
+}
+
+// samples is how many samples a record's spread is taken over, from its
+// parameters; 0 when unknown or the kind has none.
+func samples(kind string, params map[string]string) int {
+	key, ok := spreadOver[kind]
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(params[key])
+	if err != nil {
+		return 0
+	}
+	return n
+}
