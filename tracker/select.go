@@ -143,7 +143,8 @@ func (s *Store) experiment(model string, version uint64, id [8]byte) (*Experimen
 // SeriesRecord is the record that speaks for a week in a series (one kind
 // with one set of parameters): among the week's records exps, the newest
 // of that series, or nil. A week may hold several, run again on other
-// data or with another seed; every command shows the same one.
+// data or with another seed (recorded over a Rival only when asked to);
+// every command shows the same one.
 func SeriesRecord(exps []*Experiment, series string) *Experiment {
 	var best *Experiment
 	for _, e := range exps {
@@ -152,6 +153,23 @@ func SeriesRecord(exps []*Experiment, series string) *Experiment {
 		}
 	}
 	return best
+}
+
+// Rival is the record that e would take the week from: among a week's
+// records exps, the one that speaks for e's series (SeriesRecord) when
+// none of exps has e's identity. A rival holds other data or another seed
+// (the parameters are the series'), so recording e would change what
+// every command shows for the week: a caller records it only when asked
+// to. Nil when the series has no record in the week, or when e is stored
+// already (recording it again adds nothing).
+func Rival(exps []*Experiment, e *Experiment) *Experiment {
+	id := e.ID()
+	for _, x := range exps {
+		if x.ID() == id {
+			return nil
+		}
+	}
+	return SeriesRecord(exps, SeriesKey(e.Kind, e.Params))
 }
 
 // SeriesRecords is the record that speaks for each series a week holds,

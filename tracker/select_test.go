@@ -118,6 +118,41 @@ func TestTheRecordThatSpeaksForAWeek(t *testing.T) {
 	}
 }
 
+func TestRivalIsTheSeriesRecordOfAnotherIdentity(t *testing.T) {
+	at := func(h int) time.Time { return fixedNow.Add(time.Duration(h) * time.Hour) }
+	rec := func(params map[string]string, data string, seed int64, created time.Time) *tracker.Experiment {
+		return &tracker.Experiment{Kind: "perturb", Params: params, DataSHA256: data, DataRows: 10, Seed: seed, CreatedAt: created}
+	}
+	p100, ref := map[string]string{"pivots": "100"}, map[string]string{"pivots": "100", "data_role": "reference"}
+	old, newer := rec(p100, "aaa", 1, at(1)), rec(p100, "bbb", 1, at(2))
+	week := []*tracker.Experiment{
+		{Kind: "weight-sum", CreatedAt: at(0)},
+		old, newer,
+		rec(ref, "ccc", 1, at(3)),
+	}
+	for _, c := range []struct {
+		name string
+		exps []*tracker.Experiment
+		e    *tracker.Experiment
+		want *tracker.Experiment
+	}{
+		{"a week without the series has no rival", week[:1], rec(p100, "ddd", 1, at(4)), nil},
+		{"other data is refused against the record that speaks for the week", week, rec(p100, "ddd", 1, at(4)), newer},
+		{"another seed on the same data is a rival too", week, rec(p100, "bbb", 2, at(4)), newer},
+		{"the identity that speaks for the week is no rival", week, rec(p100, "bbb", 1, at(4)), nil},
+		{"an older record's identity is stored already: no rival", week, rec(p100, "aaa", 1, at(4)), nil},
+		{"another data role is another series", week[:3], rec(ref, "ddd", 1, at(4)), nil},
+		{"within one role the rule holds as in the default one", week, rec(ref, "ddd", 1, at(4)), week[3]},
+		{"other parameters are another series", week, rec(map[string]string{"pivots": "50"}, "ddd", 1, at(4)), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := tracker.Rival(c.exps, c.e); got != c.want {
+				t.Errorf("Rival = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestRecordedReturnsTheStoredRecord(t *testing.T) {
 	s, _ := newStore(t)
 	snap := model(t, 1, small)
