@@ -1,6 +1,8 @@
 package runs
 
 import (
+	"fmt"
+	"io"
 	"maps"
 	"runtime/debug"
 	"slices"
@@ -13,20 +15,63 @@ import (
 )
 
 // Data is the rows a run reads and how they were read. The reading
-// settings are part of the record's identity: a run that reads other
-// columns of the same file measures something else.
+// settings and the data's role are part of the record's identity: a run
+// that reads other columns of the same file measures something else. A
+// run puts Rows' feature columns in the series' order (MatchColumns), in
+// place.
 type Data struct {
 	Path    string // for messages and notes
 	Rows    *dataset.Dataset
 	Label   string
 	Drop    []string
 	Classes []string
+	// Role is what the rows are to the week: DefaultRole (or empty) for
+	// the week's own data, another name such as "reference" for a fixed
+	// set every week is run on. Each role is a series of its own.
+	Role string
 }
 
-// dataKeys are the parameters the reading settings take in a record.
-var dataKeys = []string{"label", "drop", "classes"}
+// DefaultRole is the data role of a run on the week's own data. Another
+// role is recorded as the parameter "data_role", which makes its records
+// a series of their own; the default is left out, so the records made
+// before roles existed and every default run keep their series.
+const DefaultRole = "week"
 
-// params adds the reading settings to a record's parameters p.
+// roleKey is the parameter a data role other than DefaultRole takes.
+const roleKey = "data_role"
+
+// maxRole is the longest data role: a word to tell series apart in a
+// column header or a chart's legend, not a description.
+const maxRole = 32
+
+// CheckRole says why name is not a data role: one of up to maxRole
+// lowercase ASCII letters, digits, '_' and '-'. The error matches ErrRole.
+func CheckRole(name string) error {
+	ok := name != "" && len(name) <= maxRole
+	for _, r := range name {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}
+	if !ok {
+		return fact.Errorf(ErrRole, "data role %s is not a name of 1 to %d lowercase letters, digits, _ and -, such as %s or reference", quote.Short(name), maxRole, DefaultRole)
+	}
+	return nil
+}
+
+// checkRole is CheckRole for a role given to a run, where empty is the
+// default.
+func checkRole(role string) error {
+	if role == "" {
+		return nil
+	}
+	return CheckRole(role)
+}
+
+// dataKeys are the parameters the reading settings and the role take in
+// a record.
+var dataKeys = []string{"label", "drop", "classes", roleKey}
+
+// params adds the reading settings and the role to a record's parameters
+// p.
 func (d *Data) params(p map[string]string) {
 	if d.Label != "" {
 		p["label"] = d.Label
@@ -36,6 +81,15 @@ func (d *Data) params(p map[string]string) {
 	}
 	if len(d.Classes) > 0 {
 		p["classes"] = strings.Join(d.Classes, ",")
+	}
+	roleParam(p, d.Role)
+}
+
+// roleParam adds role to a record's parameters p unless it is the
+// default.
+func roleParam(p map[string]string, role string) {
+	if role != "" && role != DefaultRole {
+		p[roleKey] = role
 	}
 }
 
@@ -63,36 +117,111 @@ func CheckColumns(path string, data *dataset.Dataset, inputs int, model string) 
 	return fact.Errorf(ErrColumns, "%s: %d feature columns, but %s has %d inputs (%s)", path, data.Cols, model, inputs, seen)
 }
 
+// MatchColumns puts the feature columns of rows, read from path, in the
+// order of names, the feature names of owner (a series, or the file whose
+// header stands in for them), so that each column is measured as the
+// feature it holds. A header that names the same features in another
+// order is reordered in place, row by row, to the rows a file in that
+// order reads (the file's SHA-256 stays its own). A header that lacks
+// some or has others is refused with both lists, matching ErrHeader; the
+// label and dropped columns are not features and take no part. Without a
+// header the columns are taken by position, and a line to notes says so.
+// Without names (a series that has none yet) a header stays as it is.
+func MatchColumns(notes io.Writer, path string, rows *dataset.Dataset, names []string, owner string) error {
+	header := rows.Names
+	if header == nil {
+		if notes != nil {
+			fmt.Fprintf(notes, "%s has no header: its columns are taken by position as the features of %s\n", path, owner)
+		}
+		return nil
+	}
+	if names == nil || slices.Equal(header, names) {
+		return nil
+	}
+	order, mismatch := columnOrder(header, names)
+	if mismatch != "" {
+		return fact.Errorf(ErrHeader, "%s: the header does not match the %d feature names of %s: %s", path, len(names), owner, mismatch)
+	}
+	reorder(rows, order)
+	rows.Names = slices.Clone(names)
+	return nil
+}
+
+// columnOrder is, for each of names, the header column that holds it; or,
+// when the header does not name each of them exactly once and nothing
+// else, what is missing, unexpected and repeated.
+func columnOrder(header, names []string) (order []int, mismatch string) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	at := make(map[string]int, len(header))
+	var unexpected, repeated []string
+	for i, h := range header {
+		_, seen := at[h]
+		switch {
+		case !want[h] && !seen:
+			unexpected = append(unexpected, h)
+		case want[h] && seen && !slices.Contains(repeated, h):
+			repeated = append(repeated, h)
+		}
+		if !seen {
+			at[h] = i
+		}
+	}
+	var missing []string
+	order = make([]int, len(names))
+	for j, n := range names {
+		i, ok := at[n]
+		if !ok {
+			missing = append(missing, n)
+		}
+		order[j] = i
+	}
+	var parts []string
+	for _, p := range []struct {
+		what  string
+		names []string
+	}{{"missing", missing}, {"unexpected", unexpected}, {"repeated", repeated}} {
+		if len(p.names) > 0 {
+			parts = append(parts, p.what+" "+quote.List(p.names))
+		}
+	}
+	return order, strings.Join(parts, "; ")
+}
+
+// reorder puts the columns of rows in order, in place: column j becomes
+// the one at order[j]. It takes one row of memory more, not a second
+// table.
+func reorder(rows *dataset.Dataset, order []int) {
+	tmp := make([]float32, rows.Cols)
+	for r := range rows.Rows {
+		row := rows.Row(r)
+		copy(tmp, row)
+		for j, i := range order {
+			row[j] = tmp[i]
+		}
+	}
+}
+
 // adoptNames stores the data header's names as the series' feature names
-// when it has none yet, and notes when they differ from the stored ones: a
-// reordered file would silently measure the wrong features. It returns the
-// series' names after.
+// when it has none yet, and returns the series' names after. The run
+// matched the header to names the series had (MatchColumns).
 func adoptNames(env *Env, store *tracker.Store, model string, d *Data) ([]string, error) {
 	names, err := store.Features(model)
 	if err != nil {
 		return nil, err
 	}
 	header := d.Rows.Names
-	if header == nil {
+	if header == nil || names != nil {
 		return names, nil
 	}
-	if names == nil {
-		if err := store.SetFeatures(model, header); err != nil {
-			env.notef("warning: the header's feature names were not stored: %v\n", err)
-			return nil, nil
-		}
-		env.notef("stored the %d feature names from the header of %s for model %s (tracker features lists them)\n", len(header), d.Path, quote.Short(model))
-		return header, nil
+	if err := store.SetFeatures(model, header); err != nil {
+		env.notef("warning: the header's feature names were not stored: %v\n", err)
+		return nil, nil
 	}
-	if !slices.Equal(names, header) {
-		for i := range names {
-			if i < len(header) && names[i] != header[i] {
-				env.notef("warning: column %d of the data is %s but feature %d of model %s is %s: check the column order (tracker features set FILE replaces the names)\n", i, quote.Short(header[i]), i, quote.Short(model), quote.Short(names[i]))
-				break
-			}
-		}
-	}
-	return names, nil
+	env.notef("stored the %d feature names from the header of %s for model %s (tracker features lists them)\n", len(header), d.Path, quote.Short(model))
+	return header, nil
 }
 
 // readGCPercent is the highest GC percent while a data file is parsed.

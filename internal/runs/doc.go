@@ -21,17 +21,31 @@
 //     recorded once it is complete;
 //   - ImportShards and ImportCSV (import.go): the shard files merged into
 //     the store's parts, and outside results recorded as a drop-retrain;
-//   - the data a run reads (data.go): the reading settings that belong to
-//     a record's identity, the column check, and the GC settings of a
-//     phase that leaves much garbage.
+//   - the data a run reads (data.go): the reading settings and the data
+//     role that belong to a record's identity, the columns matched to the
+//     series' feature names (MatchColumns), the column count check, and
+//     the GC settings of a phase that leaves much garbage;
+//   - no silent replacement (rival.go): the check, at planning and again
+//     in the write, that a record does not take a week from another of
+//     its series (tracker.Rival) unless the run was asked to replace it,
+//     and recordWeek, through which every record a run makes is stored.
 //
 // Identity: a record is identified by its kind, its parameters (the
-// method's own and the data-reading settings label, drop and classes),
-// the data's SHA-256 and row count, and the seed (tracker.Experiment.ID).
-// A run whose identity a version already holds computes nothing for it and
-// returns the stored record; another seed, other data or other settings
-// is another record. Everything that makes a run differ must go into the
-// identity here, once.
+// method's own, the data-reading settings label, drop and classes, and
+// the data role when it is not DefaultRole), the data's SHA-256 and row
+// count, and the seed (tracker.Experiment.ID). A run whose identity a
+// version already holds computes nothing for it and returns the stored
+// record; other settings or another role is another series. Within a
+// series, other data or another seed is another record that would speak
+// for the week in place of the stored one: it is refused (ErrReplace)
+// unless the spec says Replace, and then the old record is kept. Everything
+// that makes a run differ must go into the identity here, once.
+//
+// Columns: where a data file has a header and the series has feature
+// names, the columns are matched by name, reordered in place to the
+// series' order, and refused when a name is missing or another is there
+// (ErrHeader); without a header they are taken by position and a note
+// says so once. A run never measures a column as another feature.
 //
 // Locking: a run holds the store only for short steps, each opened with
 // Env.Open and closed again: planning reads it read-only; a method runs

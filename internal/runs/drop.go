@@ -39,6 +39,9 @@ type DropSpec struct {
 	Out string
 	// Resume refuses to start a run none of whose trainings is stored.
 	Resume bool
+	// Replace records the run over a record of the same series on other
+	// data or with another seed, as MethodSpec.Replace.
+	Replace bool
 	// KeepGC leaves the GC percent as it is while trainings run, as when
 	// the user set GOGC.
 	KeepGC bool
@@ -56,6 +59,7 @@ type dropRun struct {
 	names   []string
 	plan    *dropretrain.Plan
 	retrain dropretrain.RetrainFunc
+	replace bool // record over a rival
 }
 
 func (run *dropRun) outcome() *Outcome {
@@ -118,10 +122,12 @@ func inFile(out string) string {
 }
 
 // planDrop reads the version, the feature names and any finished
-// trainings, holding the store read-only for that only.
+// trainings, holding the store read-only for that only. It matches the
+// data's columns to the series' feature names (the validation rows' to
+// the training rows' header when the series has none), and refuses a run
+// with a rival unless spec.Replace, before any training.
 func planDrop(env *Env, spec *DropSpec) (*dropRun, error) {
-	valParam, err := spec.valParam()
-	if err != nil {
+	if err := checkRole(spec.Data.Role); err != nil {
 		return nil, err
 	}
 	store, err := env.Open(true)
@@ -133,12 +139,19 @@ func planDrop(env *Env, spec *DropSpec) (*dropRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	train := spec.Data.Rows
-	if err := CheckColumns(spec.Data.Path, train, vi.Inputs, fmt.Sprintf("week %s (version %d)", vi.Week, vi.Version)); err != nil {
+	run := &dropRun{retrain: spec.Retrain, replace: spec.Replace}
+	if run.names, err = store.Features(spec.Model); err != nil {
 		return nil, err
 	}
-	run := &dropRun{retrain: spec.Retrain}
-	if run.names, err = store.Features(spec.Model); err != nil {
+	if err := spec.matchColumns(env, run.names); err != nil {
+		return nil, err
+	}
+	valParam, err := spec.valParam()
+	if err != nil {
+		return nil, err
+	}
+	train := spec.Data.Rows
+	if err := CheckColumns(spec.Data.Path, train, vi.Inputs, fmt.Sprintf("week %s (version %d)", vi.Week, vi.Version)); err != nil {
 		return nil, err
 	}
 	if run.names == nil {
@@ -163,7 +176,32 @@ func planDrop(env *Env, spec *DropSpec) (*dropRun, error) {
 	if run.week.Stored, err = store.Recorded(vi.Model, vi.Version, &run.week.Record); err != nil || run.week.Stored != nil {
 		return run, err
 	}
+	exps, err := store.Experiments(vi.Model, vi.Version)
+	if err != nil {
+		return nil, err
+	}
+	run.week.rival = tracker.Rival(exps, &run.week.Record)
+	if err := checkRivals([]*Week{run.week}, spec.Replace); err != nil {
+		return nil, err
+	}
 	return run, run.loadParts(store, spec.Out, env.ToolVersion)
+}
+
+// matchColumns matches the training rows' columns to the series' feature
+// names, and the validation rows' to the same names, or to the training
+// rows' header when the series has none.
+func (spec *DropSpec) matchColumns(env *Env, names []string) error {
+	model := "model " + quote.Short(spec.Model)
+	if err := MatchColumns(env.Notes, spec.Data.Path, spec.Data.Rows, names, model); err != nil {
+		return err
+	}
+	if spec.Val == nil {
+		return nil
+	}
+	if names == nil && spec.Data.Rows.Names != nil {
+		names, model = spec.Data.Rows.Names, spec.Data.Path
+	}
+	return MatchColumns(env.Notes, spec.ValPath, spec.Val, names, model)
 }
 
 // valParam says where the validation rows come from, for the record's
@@ -357,7 +395,7 @@ func (run *dropRun) finish(env *Env) error {
 		return err
 	}
 	defer store.Close()
-	if _, err := recordWeek(store, w); err != nil {
+	if _, err := recordWeek(env, store, w, run.replace); err != nil {
 		return fmt.Errorf("record drop-retrain for week %s: %w", w.Version.Week, err)
 	}
 	return nil

@@ -136,12 +136,12 @@ func TestDropRetrainToShardFilesAndImport(t *testing.T) {
 	}
 
 	var notes strings.Builder
-	out, err := ImportShards(ts.env(&notes), files[:1])
+	out, err := ImportShards(ts.env(&notes), ShardsSpec{Files: files[:1]})
 	if err != nil || len(out.Weeks) != 0 || !strings.Contains(notes.String(), "imported 6 new trainings from 1 files (0 were already stored); 6 of 10 trainings of this run are in\nmissing: 4 trainings") {
 		t.Fatalf("first shard: %v, %d weeks, notes %q", err, len(out.Weeks), notes.String())
 	}
 	notes.Reset()
-	out, err = ImportShards(ts.env(&notes), files)
+	out, err = ImportShards(ts.env(&notes), ShardsSpec{Files: files})
 	if err != nil || len(out.Weeks) != 1 || !strings.Contains(notes.String(), "imported 4 new trainings from 2 files (6 were already stored); 10 of 10") {
 		t.Fatalf("both shards: %v, notes %q", err, notes.String())
 	}
@@ -156,7 +156,7 @@ func TestDropRetrainToShardFilesAndImport(t *testing.T) {
 		t.Errorf("the stored record differs from the imported one")
 	}
 	notes.Reset()
-	if out, err := ImportShards(ts.env(&notes), files); err != nil || len(out.Weeks) != 0 || !strings.Contains(notes.String(), "this drop-retrain is already recorded") {
+	if out, err := ImportShards(ts.env(&notes), ShardsSpec{Files: files}); err != nil || len(out.Weeks) != 0 || !strings.Contains(notes.String(), "this drop-retrain is already recorded") {
 		t.Errorf("importing again: %v, notes %q", err, notes.String())
 	}
 }
@@ -220,5 +220,104 @@ func TestDropRetrainStopsOnAFailedTraining(t *testing.T) {
 	}
 	if !errors.As(err, &pe) || stored < 6 {
 		t.Errorf("error %v, want the week, the training, the panic and how far it got, with the panic inside", err)
+	}
+}
+
+func TestDropRetrainRefusesARivalUnlessReplace(t *testing.T) {
+	ts := newStore(t)
+	ts.ingest(t, "2019-01-14", 1, nil)
+	data, other := dataFile(t, 40, false), dataFile(t, 41, false)
+	fake := &fakeRetrain{}
+	if _, err := DropRetrain(context.Background(), ts.env(nil), dropSpec(data, fake)); err != nil {
+		t.Fatal(err)
+	}
+	refused := fmt.Sprintf("week 2019-01-14 already has a drop-retrain record of data role week with these parameters, on data %.12s with seed 1 (recorded 2019-02-04), and this run's data is %.12s with seed 1", data.Rows.SHA256, other.Rows.SHA256)
+	dir := t.TempDir()
+	// Each step runs after the ones before it, on the same store.
+	for _, c := range []struct {
+		name    string
+		edit    func(*DropSpec)
+		err     string // the error, matching ErrReplace
+		trained int
+		note    string // a line the notes hold
+		records int    // drop-retrain records after
+	}{
+		{"other data is refused before any training", func(s *DropSpec) { s.Data = other }, refused, 0, "", 1},
+		{"other data into a shard file is refused too", func(s *DropSpec) { s.Data, s.Out = other, filepath.Join(dir, "s.jsonl") }, refused, 0, "", 1},
+		{"another role is its own series", func(s *DropSpec) { s.Data, s.Data.Role = other, "reference" }, "", 10, "", 2},
+		{"other data with replace trains, records and speaks for the week", func(s *DropSpec) { s.Data, s.Replace = other, true }, "", 10,
+			fmt.Sprintf("week 2019-01-14: this drop-retrain record now speaks for the week; the one on data %.12s with seed 1 (recorded 2019-02-04) is kept\n", data.Rows.SHA256), 3},
+		{"the first run again is found stored", func(*DropSpec) {}, "", 0, "already recorded", 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec := dropSpec(data, fake)
+			c.edit(&spec)
+			before, trained := ts.sum(t), fake.count()
+			var notes strings.Builder
+			_, err := DropRetrain(context.Background(), ts.env(&notes), spec)
+			if c.err != "" {
+				if !errors.Is(err, ErrReplace) || err.Error() != c.err {
+					t.Errorf("error %v\nwant %q", err, c.err)
+				}
+				if ts.sum(t) != before {
+					t.Error("a refused run changed the store")
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if n := fake.count() - trained; n != c.trained {
+				t.Errorf("trained %d, want %d", n, c.trained)
+			}
+			if !strings.Contains(notes.String(), c.note) {
+				t.Errorf("notes %q lack %q", notes.String(), c.note)
+			}
+			if n := ts.records(t, 1)[experiments.KindDropRetrain]; n != c.records {
+				t.Errorf("%d drop-retrain records, want %d", n, c.records)
+			}
+		})
+	}
+	s := ts.store(t, true)
+	defer s.Close()
+	exps, err := s.Experiments(tracker.DefaultModel, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series string
+	for _, e := range exps {
+		if e.Kind == experiments.KindDropRetrain && e.Params["data_role"] == "" {
+			series = tracker.SeriesKey(e.Kind, e.Params)
+		}
+	}
+	if e := tracker.SeriesRecord(exps, series); e == nil || e.DataSHA256 != other.Rows.SHA256 {
+		t.Errorf("the record that speaks for the week is %+v, want the replacement", e)
+	}
+}
+
+func TestImportShardsRefusesARivalUnlessReplace(t *testing.T) {
+	ts := newStore(t)
+	ts.ingest(t, "2019-01-14", 1, nil)
+	data, other := dataFile(t, 40, false), dataFile(t, 41, false)
+	fake := &fakeRetrain{}
+	if _, err := DropRetrain(context.Background(), ts.env(nil), dropSpec(data, fake)); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "s.jsonl")
+	spec := dropSpec(other, fake)
+	spec.Out, spec.Replace = file, true // the shard runs on a copy, asked to replace
+	if _, err := DropRetrain(context.Background(), ts.env(nil), spec); err != nil {
+		t.Fatal(err)
+	}
+	before := ts.sum(t)
+	_, err := ImportShards(ts.env(nil), ShardsSpec{Files: []string{file}})
+	want := fmt.Sprintf("%s:1: week 2019-01-14 already has a drop-retrain record of data role week with these parameters, on data %.12s with seed 1 (recorded 2019-02-04), and this run's data is %.12s with seed 1", file, data.Rows.SHA256, other.Rows.SHA256)
+	if !errors.Is(err, ErrReplace) || err.Error() != want || ts.sum(t) != before {
+		t.Errorf("error %v\nwant %q and an untouched store", err, want)
+	}
+	out, err := ImportShards(ts.env(nil), ShardsSpec{Files: []string{file}, Replace: true})
+	if err != nil || len(out.Weeks) != 1 || out.Weeks[0].Record.DataSHA256 != other.Rows.SHA256 {
+		t.Fatalf("import with replace: %v", err)
+	}
+	if n := ts.records(t, 1)[experiments.KindDropRetrain]; n != 2 {
+		t.Errorf("%d drop-retrain records, want 2: the old one is kept", n)
 	}
 }

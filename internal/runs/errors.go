@@ -24,6 +24,16 @@ var (
 	// ErrNothingToResume: a resume was asked for, and none of the run's
 	// trainings is stored.
 	ErrNothingToResume = errors.New("nothing to resume")
+	// ErrHeader: the data's header does not name the series' features,
+	// so its columns cannot be matched to them by name.
+	ErrHeader = errors.New("data header does not match the feature names")
+	// ErrReplace: the week holds a record of the run's series (its kind,
+	// parameters and data role) on other data or with another seed
+	// (tracker.Rival), and the run was not asked to replace it as the
+	// record that speaks for the week.
+	ErrReplace = errors.New("the week has a record of this series on other data")
+	// ErrRole: a data role name that is not a short lowercase word.
+	ErrRole = errors.New("bad data role")
 )
 
 // OutputError says which output unit was asked for and which the week's

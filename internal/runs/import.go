@@ -14,14 +14,23 @@ import (
 	"github.com/tracker-ml/tracker/tracker"
 )
 
+// ShardsSpec is the shard files of one drop-retrain run to import.
+type ShardsSpec struct {
+	Files []string
+	// Replace records the run over a record of the same series on other
+	// data or with another seed, as MethodSpec.Replace.
+	Replace bool
+}
+
 // ImportShards merges the trainings of one drop-retrain run, read from
 // shard files, into the store's parts, in one write, and records the run
 // when every training is in. Nothing is imported from files that hold a
 // training twice, mix runs, or hold a training the store has with another
-// result. The Outcome has the week when this call recorded the run;
-// otherwise it is empty and a note says what is missing, or that the run
-// was recorded before.
-func ImportShards(env Env, files []string) (*Outcome, error) {
+// result, nor for a week with a rival unless spec.Replace. The Outcome has
+// the week when this call recorded the run; otherwise it is empty and a
+// note says what is missing, or that the run was recorded before.
+func ImportShards(env Env, spec ShardsSpec) (*Outcome, error) {
+	files := spec.Files
 	lines, err := readShardFiles(&env, files)
 	if err != nil {
 		return nil, err
@@ -30,7 +39,7 @@ func ImportShards(env Env, files []string) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, added, err := storeShards(&env, m)
+	run, added, err := storeShards(&env, m, spec.Replace)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +82,9 @@ func readShardFiles(env *Env, files []string) ([]dropretrain.PlacedLine, error) 
 
 // storeShards stores the gathered trainings the store lacks and reads back
 // every training of the run, holding the store for that only. A run
-// already recorded is noted and gives a nil run.
-func storeShards(env *Env, m *dropretrain.Merge) (run *dropRun, added int, err error) {
+// already recorded is noted and gives a nil run; one with a rival is
+// refused unless replace.
+func storeShards(env *Env, m *dropretrain.Merge, replace bool) (run *dropRun, added int, err error) {
 	store, err := env.Open(false)
 	if err != nil {
 		return nil, 0, err
@@ -103,7 +113,15 @@ func storeShards(env *Env, m *dropretrain.Merge) (run *dropRun, added int, err e
 		env.notef("week %s: this drop-retrain is already recorded (on %s); nothing imported\n", vi.Week, stored.CreatedAt.Format(time.DateOnly))
 		return nil, 0, nil
 	}
-	run = &dropRun{week: &Week{Version: vi, Record: exp}, opts: m.Opts, plan: plan}
+	run = &dropRun{week: &Week{Version: vi, Record: exp}, opts: m.Opts, plan: plan, replace: replace}
+	exps, err := store.Experiments(vi.Model, vi.Version)
+	if err != nil {
+		return nil, 0, err
+	}
+	run.week.rival = tracker.Rival(exps, &exp)
+	if err := checkRivals([]*Week{run.week}, replace); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", first.Where, err)
+	}
 	if added, err = store.SaveParts(vi.Model, vi.Version, &exp, m.Parts); err != nil {
 		return nil, 0, err
 	}
@@ -133,12 +151,20 @@ type CSVSpec struct {
 	Metric string
 	// Baseline stands in for baseline rows; nil: the file has them.
 	Baseline *float64
+	// Role is the data role of the retrains, as Data.Role.
+	Role string
+	// Replace records the file over a record of the same series on other
+	// data, as MethodSpec.Replace.
+	Replace bool
 }
 
 // ImportCSV records the results in spec's file as a drop-retrain of the
 // week's version, holding the store for its one step. A file imported
 // before is noted, and its stored record shown.
 func ImportCSV(env Env, spec CSVSpec) (*Outcome, error) {
+	if err := checkRole(spec.Role); err != nil {
+		return nil, err
+	}
 	raw, err := safefile.ReadFile(spec.Path, dropretrain.MaxCSV)
 	if err != nil {
 		return nil, fmt.Errorf("read retrain results: %w", err)
@@ -160,8 +186,9 @@ func ImportCSV(env Env, spec CSVSpec) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	roleParam(exp.Params, spec.Role)
 	exp.ToolVersion, exp.CreatedAt = env.ToolVersion, env.Now().UTC()
-	w, err := recordCSV(&env, store, vi, exp, spec.Path)
+	w, err := recordCSV(&env, store, vi, exp, &spec)
 	if err != nil {
 		return nil, err
 	}
@@ -195,11 +222,12 @@ func csvRecord(path string, raw []byte, names []string, inputs int, metric strin
 	return exp, err
 }
 
-// recordCSV records exp, or finds it recorded by an earlier import of the
-// file at path, and is the week to show.
-func recordCSV(env *Env, store *tracker.Store, vi tracker.VersionInfo, exp tracker.Experiment, path string) (*Week, error) {
+// recordCSV records exp, or finds it recorded by an earlier import of
+// spec's file, and is the week to show.
+func recordCSV(env *Env, store *tracker.Store, vi tracker.VersionInfo, exp tracker.Experiment, spec *CSVSpec) (*Week, error) {
+	path := spec.Path
 	w := &Week{Version: vi, Record: exp}
-	added, err := recordWeek(store, w)
+	added, err := recordWeek(env, store, w, spec.Replace)
 	if err != nil {
 		return nil, err
 	}

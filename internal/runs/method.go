@@ -10,6 +10,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/nn"
+	"github.com/tracker-ml/tracker/internal/quote"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -55,17 +56,27 @@ type MethodSpec struct {
 	Output int // the output unit watched; negative: each version's last
 	Seed   uint64
 	Method Method
+	// Replace records a week's result over a record of the same series on
+	// other data or with another seed (tracker.Rival), which it then
+	// replaces as the one that speaks for the week; without it such a run
+	// is refused before any week is computed.
+	Replace bool
 }
 
 // Measure runs spec's method on each week it covers, oldest first, and
 // records each week's result in its own short write as soon as it is
 // computed. A week that already holds the record is noted and not run
-// again. The series' feature names are adopted from the data's header
-// when it has none. An interrupt (ctx cancelled) stores nothing for the
+// again; a week holding a rival refuses the run (see rival.go). The
+// data's columns are matched to the series' feature names once
+// (MatchColumns), and the names adopted from the data's header when the
+// series has none. An interrupt (ctx cancelled) stores nothing for the
 // week it stopped in and says how many weeks were stored before.
 func Measure(ctx context.Context, env Env, spec MethodSpec) (*Outcome, error) {
-	weeks, names, err := planWeeks(env.Open, &spec)
+	weeks, names, err := planWeeks(&env, &spec)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkRivals(weeks, spec.Replace); err != nil {
 		return nil, err
 	}
 	m := &spec.Method
@@ -83,7 +94,7 @@ func Measure(ctx context.Context, env Env, spec MethodSpec) (*Outcome, error) {
 			}
 			return nil, fmt.Errorf("week %s: %w", w.Version.Week, err)
 		}
-		adopted, err := record(&env, &spec.Data, w, names == nil)
+		adopted, err := record(&env, &spec, w, names == nil)
 		if err != nil {
 			return nil, err
 		}
@@ -107,9 +118,13 @@ func computed(weeks []*Week) int {
 
 // planWeeks reads what the run needs from the store and closes it again,
 // so no lock is held while the method runs: ingests can go on meanwhile.
-// It returns the weeks and the series' feature names.
-func planWeeks(open Opener, spec *MethodSpec) ([]*Week, []string, error) {
-	store, err := open(true)
+// It matches the data's columns to the series' feature names, and
+// returns the weeks and those names.
+func planWeeks(env *Env, spec *MethodSpec) ([]*Week, []string, error) {
+	if err := checkRole(spec.Data.Role); err != nil {
+		return nil, nil, err
+	}
+	store, err := env.Open(true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,6 +135,9 @@ func planWeeks(open Opener, spec *MethodSpec) ([]*Week, []string, error) {
 	}
 	names, err := store.Features(spec.Model)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := MatchColumns(env.Notes, spec.Data.Path, spec.Data.Rows, names, "model "+quote.Short(spec.Model)); err != nil {
 		return nil, nil, err
 	}
 	weeks := make([]*Week, 0, len(versions))
@@ -134,7 +152,8 @@ func planWeeks(open Opener, spec *MethodSpec) ([]*Week, []string, error) {
 }
 
 // planWeek is the run's record on version vi: its identity, the record
-// stored with it if any, and the version's weight-sum, stored or computed.
+// stored with it if any or else its rival, and the version's weight-sum,
+// stored or computed.
 func planWeek(store *tracker.Store, spec *MethodSpec, vi tracker.VersionInfo) (*Week, error) {
 	data := spec.Data.Rows
 	if err := CheckColumns(spec.Data.Path, data, vi.Inputs, fmt.Sprintf("week %s (version %d)", vi.Week, vi.Version)); err != nil {
@@ -167,6 +186,7 @@ func planWeek(store *tracker.Store, spec *MethodSpec, vi tracker.VersionInfo) (*
 			haveWeightSum = true
 		}
 	}
+	w.rival = tracker.Rival(exps, &w.Record)
 	if w.Stored == nil || !haveWeightSum {
 		if w.snap, err = store.Snapshot(vi.Model, vi.Version); err != nil {
 			return nil, err
@@ -210,28 +230,17 @@ func compute(ctx context.Context, env *Env, w *Week, spec *MethodSpec, label str
 // record stores one week's result in its own short transaction and, with
 // adopt, the data header's feature names when the series has none. It
 // returns the names it stored, if any.
-func record(env *Env, data *Data, w *Week, adopt bool) ([]string, error) {
+func record(env *Env, spec *MethodSpec, w *Week, adopt bool) ([]string, error) {
 	store, err := env.Open(false)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	if _, err := recordWeek(store, w); err != nil {
+	if _, err := recordWeek(env, store, w, spec.Replace); err != nil {
 		return nil, fmt.Errorf("record %s for week %s: %w", w.Record.Kind, w.Version.Week, err)
 	}
 	if !adopt {
 		return nil, nil
 	}
-	return adoptNames(env, store, w.Version.Model, data)
-}
-
-// recordWeek stores w's record against its version, unless the version
-// holds it already; added says it was new. Every record a run makes is
-// stored here.
-func recordWeek(store *tracker.Store, w *Week) (added bool, err error) {
-	news, err := store.Record(w.Version.Model, w.Version.Version, []tracker.Experiment{w.Record})
-	if err != nil {
-		return false, err
-	}
-	return news[0], nil
+	return adoptNames(env, store, w.Version.Model, &spec.Data)
 }

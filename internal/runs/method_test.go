@@ -3,6 +3,7 @@ package runs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,20 +86,33 @@ func TestMeasureFindsAStoredRecordByItsIdentity(t *testing.T) {
 	other := dataFile(t, 31, false)
 	var calls int
 	base := MethodSpec{Model: tracker.DefaultModel, Weeks: Weeks{Week: "2019-01-14"}, Data: data, Output: -1, Seed: 1, Method: gradient(t, ts, &calls)}
+	found := "week 2019-01-14: gradient already recorded with these parameters, data and seed (on 2019-02-04); nothing stored, showing the stored result\n"
+	replaced := func(data string, seed int) string {
+		return fmt.Sprintf("week 2019-01-14: this gradient record now speaks for the week; the one on data %.12s with seed %d (recorded 2019-02-04) is kept\n", data, seed)
+	}
+	refused := func(stored string, storedSeed int, run string, runSeed int) string {
+		return fmt.Sprintf("week 2019-01-14 already has a gradient record of data role week with these parameters, on data %.12s with seed %d (recorded 2019-02-04), and this run's data is %.12s with seed %d", stored, storedSeed, run, runSeed)
+	}
+	d, o := data.Rows.SHA256, other.Rows.SHA256
 	// Each step runs after the ones before it, on the same store.
 	for _, c := range []struct {
 		name     string
 		edit     func(*MethodSpec)
-		computed bool // the method ran and a record landed
-		records  int  // gradient records of version 1 after
+		computed bool   // the method ran and a record landed
+		refused  string // the error, matching ErrReplace
+		note     string // the notes, exactly
+		records  int    // gradient records of version 1 after
+		speaks   string // data and seed of the series' record that speaks for the week after
 	}{
-		{"a first run computes and records", func(*MethodSpec) {}, true, 1},
-		{"the same run again computes nothing and shows the stored record", func(*MethodSpec) {}, false, 1},
-		{"another seed is another record", func(s *MethodSpec) { s.Seed = 2 }, true, 2},
-		{"other data is another record", func(s *MethodSpec) { s.Data = other }, true, 3},
-		{"the same file read with other settings is another record", func(s *MethodSpec) { s.Data.Classes = []string{"no", "yes"} }, true, 4},
-		{"output 0, the last of one, is the unit watched by default: the same record", func(s *MethodSpec) { s.Output = 0 }, false, 4},
-		{"that run again with its seed computes nothing", func(s *MethodSpec) { s.Seed = 2 }, false, 4},
+		{"a first run computes and records", func(*MethodSpec) {}, true, "", "stored the 4 feature names from the header of " + data.Path + ` for model "default" (tracker features lists them)` + "\n", 1, d + " 1"},
+		{"the same run again computes nothing and shows the stored record", func(*MethodSpec) {}, false, "", found, 1, d + " 1"},
+		{"another seed on the same series is refused, naming both data and seeds", func(s *MethodSpec) { s.Seed = 2 }, false, refused(d, 1, d, 2), "", 1, d + " 1"},
+		{"another seed with replace is recorded and speaks for the week", func(s *MethodSpec) { s.Seed, s.Replace = 2, true }, true, "", replaced(d, 1), 2, d + " 2"},
+		{"other data is refused against the record that speaks now", func(s *MethodSpec) { s.Data = other }, false, refused(d, 2, o, 1), "", 2, d + " 2"},
+		{"other data with replace is recorded and speaks", func(s *MethodSpec) { s.Data, s.Replace = other, true }, true, "", replaced(d, 2), 3, o + " 1"},
+		{"the first record's identity is stored: no rival, it is shown", func(*MethodSpec) {}, false, "", found, 3, o + " 1"},
+		{"the same file read with other settings is another series", func(s *MethodSpec) { s.Data.Classes = []string{"no", "yes"} }, true, "", "", 4, o + " 1"},
+		{"output 0, the last of one, is the unit watched by default: the same record", func(s *MethodSpec) { s.Output = 0 }, false, "", found, 4, o + " 1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			spec := base
@@ -106,25 +120,107 @@ func TestMeasureFindsAStoredRecordByItsIdentity(t *testing.T) {
 			before, calls0 := ts.sum(t), calls
 			var notes strings.Builder
 			out, err := Measure(context.Background(), ts.env(&notes), spec)
-			if err != nil {
+			if c.refused != "" {
+				if !errors.Is(err, ErrReplace) || err.Error() != c.refused {
+					t.Errorf("error %v\nwant %q matching ErrReplace", err, c.refused)
+				}
+			} else if err != nil {
 				t.Fatal(err)
+			} else {
+				w := out.Weeks[0]
+				if (w.Stored == nil) != c.computed {
+					t.Errorf("stored record %v; want computed %v", w.Stored != nil, c.computed)
+				}
+				if len(w.Record.Value) != inputs || w.Record.CreatedAt.IsZero() || w.Record.ToolVersion != "test" {
+					t.Errorf("the record shown has no results: %+v", w.Record)
+				}
 			}
-			w := out.Weeks[0]
-			if ran := calls > calls0; ran != c.computed || (w.Stored == nil) != c.computed {
-				t.Errorf("the method ran %v, stored record %v; want computed %v", ran, w.Stored != nil, c.computed)
+			if ran := calls > calls0; ran != c.computed {
+				t.Errorf("the method ran %v, want %v", ran, c.computed)
 			}
 			if c.computed == (ts.sum(t) == before) {
 				t.Errorf("the store changed: %v, want %v", ts.sum(t) != before, c.computed)
 			}
-			found := strings.Contains(notes.String(), "week 2019-01-14: gradient already recorded with these parameters, data and seed (on 2019-02-04); nothing stored, showing the stored result\n")
-			if found == c.computed {
-				t.Errorf("notes %q: say it was found stored %v, want %v", notes.String(), found, !c.computed)
+			if notes.String() != c.note {
+				t.Errorf("notes %q, want %q", notes.String(), c.note)
 			}
 			if n := ts.records(t, 1)[experiments.KindGradient]; n != c.records {
 				t.Errorf("%d gradient records, want %d", n, c.records)
 			}
-			if len(w.Record.Value) != inputs || w.Record.CreatedAt.IsZero() || w.Record.ToolVersion != "test" {
-				t.Errorf("the record shown has no results: %+v", w.Record)
+			s := ts.store(t, true)
+			defer s.Close()
+			exps, err := s.Experiments(tracker.DefaultModel, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := tracker.SeriesRecord(exps, tracker.SeriesKey(experiments.KindGradient, map[string]string{"baseline": "mean", "label": "label", "output": "0", "rows": "10", "steps": "4"}))
+			if got := fmt.Sprintf("%s %d", e.DataSHA256, e.Seed); got != c.speaks {
+				t.Errorf("the record that speaks for the week is on %s, want %s", got, c.speaks)
+			}
+		})
+	}
+}
+
+func TestMeasureRefusesARivalInAnyWeekBeforeComputing(t *testing.T) {
+	ts := seasonStore(t)
+	data, other := dataFile(t, 30, false), dataFile(t, 31, false)
+	var calls int
+	spec := MethodSpec{Model: tracker.DefaultModel, Weeks: Weeks{All: true}, Data: data, Output: -1, Seed: 1, Method: gradient(t, ts, &calls)}
+	if _, err := Measure(context.Background(), ts.env(nil), spec); err != nil {
+		t.Fatal(err)
+	}
+	reference := spec
+	reference.Data = other
+	reference.Data.Role = "reference"
+	if _, err := Measure(context.Background(), ts.env(nil), reference); err != nil {
+		t.Errorf("another data role over the same weeks: %v, want its own series", err)
+	}
+	before, calls0 := ts.sum(t), calls
+	spec.Data = other
+	_, err := Measure(context.Background(), ts.env(nil), spec)
+	want := fmt.Sprintf("week 2019-01-14 already has a gradient record of data role week with these parameters, on data %.12s with seed 1 (recorded 2019-02-04), and this run's data is %.12s with seed 1 (2 more of the run's weeks have a record of this series too)", data.Rows.SHA256, other.Rows.SHA256)
+	if !errors.Is(err, ErrReplace) || err.Error() != want {
+		t.Errorf("error %v\nwant %q", err, want)
+	}
+	reference.Data = data
+	reference.Data.Role = "reference"
+	_, err = Measure(context.Background(), ts.env(nil), reference)
+	want = fmt.Sprintf("week 2019-01-14 already has a gradient record of data role reference with these parameters, on data %.12s with seed 1 (recorded 2019-02-04), and this run's data is %.12s with seed 1 (2 more of the run's weeks have a record of this series too)", other.Rows.SHA256, data.Rows.SHA256)
+	if !errors.Is(err, ErrReplace) || err.Error() != want {
+		t.Errorf("within the reference role: error %v\nwant %q", err, want)
+	}
+	if calls != calls0 || ts.sum(t) != before {
+		t.Errorf("a refused run computed %d weeks or changed the store", calls-calls0)
+	}
+}
+
+func TestDataRoleIsAParameterUnlessItIsTheDefault(t *testing.T) {
+	for _, c := range []struct {
+		role string
+		want string // the data_role parameter; "" for none
+		err  string
+	}{
+		{"", "", ""},
+		{"week", "", ""},
+		{"reference", "reference", ""},
+		{"holdout-2019_q1", "holdout-2019_q1", ""},
+		{"Reference", "", `data role "Reference" is not a name of 1 to 32 lowercase letters, digits, _ and -, such as week or reference`},
+		{"a b", "", `data role "a b" is not a name of 1 to 32 lowercase letters, digits, _ and -, such as week or reference`},
+		{strings.Repeat("x", 33), "", `data role "` + strings.Repeat("x", 33) + `" is not a name of 1 to 32 lowercase letters, digits, _ and -, such as week or reference`},
+	} {
+		t.Run(fmt.Sprintf("role %q", c.role), func(t *testing.T) {
+			if err := checkRole(c.role); c.err != "" {
+				if !errors.Is(err, ErrRole) || err.Error() != c.err {
+					t.Errorf("checkRole: %v, want %q", err, c.err)
+				}
+				return
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			p := map[string]string{}
+			(&Data{Role: c.role}).params(p)
+			if p["data_role"] != c.want || (c.want == "") != (len(p) == 0) {
+				t.Errorf("parameters %v, want data_role %q", p, c.want)
 			}
 		})
 	}
@@ -178,12 +274,13 @@ func TestMeasureAdoptsTheHeaderNamesOnce(t *testing.T) {
 		name     string
 		stored   []string // the series' names before
 		noHeader bool
-		notes    int // "stored the 4 feature names" lines
+		notes    int  // "stored the 4 feature names" lines
+		position bool // a line says the columns are taken by position
 		want     []string
 	}{
-		{"a series without names takes the header's, noted once over three weeks", nil, false, 1, []string{"a", "b", "c", "d"}},
-		{"a series with names keeps them", []string{"w", "x", "y", "z"}, false, 0, []string{"w", "x", "y", "z"}},
-		{"data without a header leaves a series without names", nil, true, 0, nil},
+		{"a series without names takes the header's, noted once over three weeks", nil, false, 1, false, []string{"a", "b", "c", "d"}},
+		{"a series with names keeps them", []string{"d", "c", "b", "a"}, false, 0, false, []string{"d", "c", "b", "a"}},
+		{"data without a header leaves a series without names, read by position", nil, true, 0, true, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ts := seasonStore(t)
@@ -202,8 +299,13 @@ func TestMeasureAdoptsTheHeaderNamesOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			note := "stored the 4 feature names from the header of " + data.Path + ` for model "default" (tracker features lists them)` + "\n"
-			if n := strings.Count(notes.String(), note); n != c.notes || strings.Count(notes.String(), "\n") != c.notes {
-				t.Errorf("notes %q: %d adoptions, want %d and nothing else", notes.String(), n, c.notes)
+			position := data.Path + ` has no header: its columns are taken by position as the features of model "default"` + "\n"
+			lines := c.notes
+			if c.position {
+				lines++
+			}
+			if n := strings.Count(notes.String(), note); n != c.notes || strings.Count(notes.String(), position) != lines-c.notes || strings.Count(notes.String(), "\n") != lines {
+				t.Errorf("notes %q: %d adoptions, want %d, a position note %v and nothing else", notes.String(), n, c.notes, c.position)
 			}
 			s := ts.store(t, true)
 			defer s.Close()
@@ -212,23 +314,6 @@ func TestMeasureAdoptsTheHeaderNamesOnce(t *testing.T) {
 				t.Errorf("stored names %v (%v), shown %v; want %v", names, err, out.Names, c.want)
 			}
 		})
-	}
-}
-
-func TestAdoptNamesWarnsOfAReorderedHeader(t *testing.T) {
-	ts := newStore(t)
-	ts.ingest(t, "2019-01-14", 1, nil)
-	s := ts.store(t, false)
-	defer s.Close()
-	if err := s.SetFeatures(tracker.DefaultModel, []string{"a", "c", "b", "d"}); err != nil {
-		t.Fatal(err)
-	}
-	data := dataFile(t, 5, false)
-	var notes strings.Builder
-	names, err := adoptNames(&Env{Notes: &notes}, s, tracker.DefaultModel, &data)
-	want := `warning: column 1 of the data is "b" but feature 1 of model "default" is "c": check the column order (tracker features set FILE replaces the names)` + "\n"
-	if err != nil || notes.String() != want || !slices.Equal(names, []string{"a", "c", "b", "d"}) {
-		t.Errorf("names %v, error %v, notes %q; want the stored names and %q", names, err, notes.String(), want)
 	}
 }
 

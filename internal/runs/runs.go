@@ -69,7 +69,8 @@ type Week struct {
 	// run's against for disagreements.
 	WeightSum experiments.Result
 
-	snap *snapshot.Snapshot // read when the run has to compute
+	snap  *snapshot.Snapshot  // read when the run has to compute
+	rival *tracker.Experiment // the series' record with another identity (tracker.Rival)
 }
 
 // Outcome is what a run has to show: its kind, the weeks with their

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"slices"
 	"unicode/utf8"
 
@@ -27,19 +28,26 @@ func (d *dataOptions) register(cmd *cobra.Command, labelHelp string) {
 	f.StringSliceVar(&d.classes, "classes", nil, "label values in class order, class 0 first (default: numbers as they are, words sorted)")
 }
 
-// spec is the data read with the flags' settings, as a run takes it.
-func (d *dataOptions) spec(rows *dataset.Dataset) runs.Data {
-	return runs.Data{Path: d.path, Rows: rows, Label: d.label, Drop: d.drop, Classes: d.classes}
+// spec is the data read with the flags' settings, in role, as a run
+// takes it.
+func (d *dataOptions) spec(rows *dataset.Dataset, role string) runs.Data {
+	return runs.Data{Path: d.path, Rows: rows, Label: d.label, Drop: d.drop, Classes: d.classes, Role: role}
 }
 
-// load reads the data and checks it against a model's input count.
-func (d *dataOptions) load(inputs int) (*dataset.Dataset, error) {
+// load reads the data for a model with inputs features named names (nil
+// when the series has none), matching the columns to the names as a run
+// does (notes says once when it takes them by position), and checks them
+// against the input count; model names the series for messages.
+func (d *dataOptions) load(notes io.Writer, model string, names []string, inputs int) (*dataset.Dataset, error) {
 	if d.path == "" {
 		return nil, usagef("--data FILE is required")
 	}
 	data, err := d.read(d.path)
 	if err != nil {
 		return nil, err
+	}
+	if err := runs.MatchColumns(notes, d.path, data, names, "model "+quote.Short(model)); err != nil {
+		return nil, runsError(err)
 	}
 	if err := runs.CheckColumns(d.path, data, inputs, "the model"); err != nil {
 		return nil, runsError(err)

@@ -26,12 +26,13 @@ type dropFlags struct {
 	out                 string
 	resume              bool
 	seed                uint64
+	record              recordFlags
 }
 
 func newDropRetrainCmd(g *globals) *cobra.Command {
 	f := &dropFlags{}
 	cmd := &cobra.Command{
-		Use:   "drop-retrain [--week W] --data F --label COL [--val-split 0.2 | --val FILE] [--epochs E] [--batch B] [--lr X] [--seeds K] [--metric accuracy|logloss|auc] [--features LIST] [--init scratch|snapshot] [--workers P] [--shard I/N] [--out FILE.jsonl] [--resume]",
+		Use:   "drop-retrain [--week W] --data F --label COL [--val-split 0.2 | --val FILE] [--epochs E] [--batch B] [--lr X] [--seeds K] [--metric accuracy|logloss|auc] [--features LIST] [--init scratch|snapshot] [--workers P] [--shard I/N] [--out FILE.jsonl] [--resume] [--data-role NAME] [--replace]",
 		Short: "Retrain without each feature and measure how much worse the model gets",
 		Long: `Train the week's architecture on the data once with every feature (the
 baseline) and once without each feature, for each of K seeds, and score the
@@ -44,7 +45,10 @@ which is much cheaper and asks how much this model leans on the feature.
 
 Each training is stored the moment it finishes. Running the same command
 again, or with --resume, continues an interrupted run; other parameters or
-data start a run of their own. --workers P runs P trainings at once.
+data start a run of their own. A run on other data or with another seed than
+the week's recorded drop-retrain of these parameters is refused before any
+training, unless --replace or --data-role NAME (see tracker run --help).
+--workers P runs P trainings at once.
 
 Across machines: --shard I/N runs only the features with index % N == I
 (the baseline runs on shard 0). With --shards N, I comes from
@@ -77,6 +81,7 @@ the store, which is only read; tracker import merges the files.`,
 	fl.StringVar(&f.out, "out", "", "append results to this JSON-lines file instead of the store (for tracker import)")
 	fl.BoolVar(&f.resume, "resume", false, "continue an interrupted run; fails if there is none with these settings")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed of the run: seed index s trains with a seed derived from it")
+	f.record.register(cmd, true)
 	return cmd
 }
 
@@ -123,9 +128,12 @@ func runDropRetrain(ctx context.Context, g *globals, f *dropFlags) error {
 	if f.workers < 1 {
 		return usagef("--workers %d: give a positive number", f.workers)
 	}
+	if err := f.record.validate(); err != nil {
+		return err
+	}
 	spec := runs.DropSpec{Model: f.model, Week: f.week, ValPath: f.valPath, ValSplit: f.valSplit,
 		Options: f.opts, Features: f.features, Seed: f.seed, Shard: shard, Workers: f.workers,
-		Out: f.out, Resume: f.resume, KeepGC: g.env.Getenv("GOGC") != ""}
+		Out: f.out, Resume: f.resume, Replace: f.record.replace, KeepGC: g.env.Getenv("GOGC") != ""}
 	if err := f.readData(&spec); err != nil {
 		return err
 	}
@@ -142,7 +150,7 @@ func (f *dropFlags) readData(spec *runs.DropSpec) error {
 	if err != nil {
 		return err
 	}
-	spec.Data = f.data.spec(train)
+	spec.Data = f.data.spec(train, f.record.role)
 	if f.valPath != "" {
 		spec.Val, err = f.data.read(f.valPath)
 	}

@@ -16,12 +16,13 @@ import (
 type csvDropFlags struct {
 	model, week, metric, format string
 	baseline                    float64
+	record                      recordFlags
 }
 
 func newImportDropRetrainCmd(g *globals) *cobra.Command {
 	f := &csvDropFlags{}
 	cmd := &cobra.Command{
-		Use:   "drop-retrain FILE.csv [--week W] [--model NAME] [--metric accuracy|logloss|auc] [--baseline X]",
+		Use:   "drop-retrain FILE.csv [--week W] [--model NAME] [--metric accuracy|logloss|auc] [--baseline X] [--data-role NAME] [--replace]",
 		Short: "Record drop-retrain numbers from retrains done outside tracker",
 		Long: `Record the results of retrains done elsewhere (in Keras, say) as a
 drop-retrain experiment of a stored week. The CSV has a header with the
@@ -30,7 +31,9 @@ validation metric of the model trained without that feature; for the
 baseline row, with every feature), and optionally seed, for several runs
 each. A feature's value is the baseline minus its metric (for logloss the
 other way round), averaged over seeds, as tracker's own drop-retrain
-computes it. --baseline X stands in for baseline rows.`,
+computes it. --baseline X stands in for baseline rows. The file's SHA-256
+stands for the data: another file for a week that has one recorded is refused
+unless --replace, or --data-role NAME to keep it as its own series.`,
 		Args: exactArgs(1, "the CSV file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return importDropRetrainCSV(g, f, args[0], cmd.Flags().Changed("baseline"))
@@ -42,6 +45,7 @@ computes it. --baseline X stands in for baseline rows.`,
 	fl.StringVar(&f.metric, "metric", "accuracy", "what the metric column holds: accuracy, logloss or auc")
 	fl.Float64Var(&f.baseline, "baseline", 0, "baseline metric with every feature, instead of baseline rows")
 	fl.StringVar(&f.format, "format", "", "table, csv or json (default: table on a terminal, csv in a pipe)")
+	f.record.register(cmd, true)
 	return cmd
 }
 
@@ -53,6 +57,9 @@ func importDropRetrainCSV(g *globals, f *csvDropFlags, path string, flagBaseline
 	if !slices.Contains(experiments.Metrics, f.metric) {
 		return usagef("--metric %q: choose one of %s", f.metric, strings.Join(experiments.Metrics, ", "))
 	}
+	if err := f.record.validate(); err != nil {
+		return err
+	}
 	var baseline *float64
 	if flagBaseline {
 		if !dropretrain.FiniteMetric(f.baseline) {
@@ -60,7 +67,8 @@ func importDropRetrainCSV(g *globals, f *csvDropFlags, path string, flagBaseline
 		}
 		baseline = &f.baseline
 	}
-	out, err := runs.ImportCSV(runEnv(g), runs.CSVSpec{Model: f.model, Week: f.week, Path: path, Metric: f.metric, Baseline: baseline})
+	out, err := runs.ImportCSV(runEnv(g), runs.CSVSpec{Model: f.model, Week: f.week, Path: path, Metric: f.metric, Baseline: baseline,
+		Role: f.record.role, Replace: f.record.replace})
 	if err != nil {
 		return runsError(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/nn"
 	"github.com/tracker-ml/tracker/internal/table"
+	"github.com/tracker-ml/tracker/snapshot"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -28,7 +29,8 @@ func newPredictCmd(g *globals) *cobra.Command {
 		Short: "Print each data row's class probabilities from a stored version",
 		Long: `Run a stored version (WEEK, YYYY-MM-DD or latest; default latest) on every row of
 --data and print the row's outputs: one column per output unit, p0, p1, ...
-With --label, the label and the predicted class are printed too.`,
+With --label, the label and the predicted class are printed too. A header's
+columns are matched to the series' feature names, as tracker run does.`,
 		Args: maxArgs(1, "at most one WEEK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.week = "latest"
@@ -56,11 +58,11 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 	if err != nil {
 		return err
 	}
-	_, snap, err := readVersion(g, opts.model, opts.week)
+	snap, names, err := readPredictVersion(g, opts.model, opts.week)
 	if err != nil {
 		return err
 	}
-	data, err := opts.data.load(snap.Inputs())
+	data, err := opts.data.load(g.env.ErrOut, opts.model, names, snap.Inputs())
 	if err != nil {
 		return err
 	}
@@ -86,6 +88,26 @@ func runPredict(ctx context.Context, g *globals, opts *predictOptions) error {
 		return writeJSON(g.env.Out, rows)
 	}
 	return writePredictions(g.env.Out, rows, outs, data.Labels != nil)
+}
+
+// readPredictVersion is the version a week argument names and the
+// series' feature names (nil when it has none), read in one short step.
+func readPredictVersion(g *globals, model, week string) (*snapshot.Snapshot, []string, error) {
+	store, err := g.open(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer store.Close()
+	vi, err := store.VersionAt(model, week)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := store.Snapshot(vi.Model, vi.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := store.Features(model)
+	return snap, names, err
 }
 
 // writePredictions writes predict's CSV: the row, its outputs, the

@@ -29,6 +29,7 @@ type runOptions struct {
 	seed   uint64
 	output int
 	data   dataOptions
+	record recordFlags
 }
 
 func (o *runOptions) register(cmd *cobra.Command, labelHelp string) {
@@ -41,6 +42,31 @@ func (o *runOptions) register(cmd *cobra.Command, labelHelp string) {
 	f.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed, data and parameters give the same result")
 	f.IntVar(&o.output, "output", -1, "output unit whose probability is watched (default: the last, the positive class)")
 	o.data.register(cmd, labelHelp)
+	o.record.register(cmd, true)
+}
+
+// recordFlags are the flags of every command that records a result: the
+// series its data makes, and whether it may take a week from another
+// record of that series.
+type recordFlags struct {
+	role    string
+	replace bool
+}
+
+func (r *recordFlags) register(cmd *cobra.Command, role bool) {
+	f := cmd.Flags()
+	if role {
+		f.StringVar(&r.role, "data-role", runs.DefaultRole, "what the data is to each week: week (its own rows) or a name such as reference (a fixed set); each role is a series of its own")
+	}
+	f.BoolVar(&r.replace, "replace", false, "record over a result of the same series on other data or with another seed, and let the new one speak for the week (the old one is kept)")
+}
+
+// validate checks --data-role.
+func (r *recordFlags) validate() error {
+	if err := runs.CheckRole(r.role); err != nil {
+		return usageError{fmt.Errorf("--data-role: %w", err)}
+	}
+	return nil
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -50,7 +76,12 @@ func newRunCmd(g *globals) *cobra.Command {
 		Long: `Run an importance method on data against one or more stored versions and record
 the result with its parameters, data fingerprint and seed. Running again with
 the same parameters on the same data stores nothing new and shows the stored
-result. Each run prints a ranked table and warns, one line per feature, where
+result. A run of the same method and parameters on other data or with another
+seed would change what the week shows: it is refused, naming both, unless
+--replace (the old record is kept, the new one speaks for the week) or
+--data-role NAME (reference, say: a series of its own). With a header, the
+data's columns are matched to the series' feature names, whatever their
+order. Each run prints a ranked table and warns, one line per feature, where
 the weight-sum (summed first-layer weights) disagrees with the behaviour.`,
 	}
 	cmd.AddCommand(newPerturbCmd(g), newPermutationCmd(g), newGradientCmd(g), newDropRetrainCmd(g))
@@ -184,7 +215,7 @@ func (o *runOptions) validate() error {
 	if o.data.path == "" {
 		return usagef("--data FILE is required")
 	}
-	return nil
+	return o.record.validate()
 }
 
 func runMethod(ctx context.Context, g *globals, opts *runOptions, m runs.Method) error {
@@ -201,7 +232,8 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m runs.Method)
 	}
 	out, err := runs.Measure(ctx, runEnv(g), runs.MethodSpec{
 		Model: opts.model, Weeks: runs.Weeks{Week: opts.week, N: opts.weeks, All: opts.all},
-		Data: opts.data.spec(data), Output: opts.output, Seed: opts.seed, Method: m,
+		Data: opts.data.spec(data, opts.record.role), Output: opts.output, Seed: opts.seed, Method: m,
+		Replace: opts.record.replace,
 	})
 	if err != nil {
 		return runsError(err)

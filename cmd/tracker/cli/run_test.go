@@ -64,8 +64,13 @@ func TestRunPerturbFindsThePlantedTruth(t *testing.T) {
 	if fileSum(t, db) != before {
 		t.Error("re-running an identical experiment changed the store")
 	}
-	// Another seed is another experiment.
-	mustRun(t, db, "run", "perturb", "--data", data, "--drop", "id", "--label", "label", "--pivots", "50", "--samples", "20", "--seed", "2")
+	// Another seed would replace what the week shows: refused, unless
+	// --replace, which keeps the old record.
+	seed2 := []string{"run", "perturb", "--data", data, "--drop", "id", "--label", "label", "--pivots", "50", "--samples", "20", "--seed", "2"}
+	if r := tr(t, db, seed2...); r.code != exitError || !strings.Contains(r.err, "on data 82fe61f69f00 with seed 1 (recorded 2026-11-24), and this run's data is 82fe61f69f00 with seed 2: pass --replace") || fileSum(t, db) != before {
+		t.Errorf("another seed: exit %d, stderr %q; want a refusal naming both seeds and an untouched store", r.code, r.err)
+	}
+	mustRun(t, db, append(seed2, "--replace")...)
 	if out := mustRun(t, db, "list"); !strings.Contains(out, ",5\n") { // weight-sum, garson, olden + 2 perturbs
 		t.Errorf("list after two perturb runs:\n%s", out)
 	}
