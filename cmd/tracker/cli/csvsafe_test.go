@@ -94,7 +94,7 @@ func TestEveryCSVNeutralisesUserTextAndKeepsNumbers(t *testing.T) {
 		want    []string // neutralised cells that must appear
 	}{
 		{"run perturb", []string{"run", "perturb", "--data", data, "--drop", "0", "--label", "7", "--format", "csv"},
-			[]string{"name"}, []string{"index", "value", "spread", "rank", "flip_rate"}, quoted(formulaFeatures)},
+			[]string{"name"}, []string{"index", "value", "spread", "se", "rank", "flip_rate"}, quoted(formulaFeatures)},
 		{"import drop-retrain", []string{"import", "drop-retrain", retrains, "--format", "csv"},
 			[]string{"name"}, []string{"index", "value", "spread", "rank"}, quoted(formulaFeatures)},
 		{"predict", []string{"predict", "--data", data, "--drop", "0", "--label", "7", "--format", "csv"},

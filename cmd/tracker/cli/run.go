@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -277,12 +278,15 @@ func runsError(err error) error {
 }
 
 // runRow is one feature of one week's result, as csv and json print it.
+// Numbers are float32 values (runRows rounds them), so neither prints
+// float64 noise; SE is nil where the standard error is unknown.
 type runRow struct {
 	Week     string   `json:"week"`
 	Index    int      `json:"index"`
 	Name     string   `json:"name"`
 	Value    float64  `json:"value"`
 	Spread   float64  `json:"spread"`
+	SE       *float64 `json:"se"`
 	Rank     int      `json:"rank"`
 	FlipRate *float64 `json:"flip_rate,omitempty"`
 }
@@ -327,6 +331,7 @@ func runRows(weeks []*runs.Week, names []string) []runRow {
 	for _, wk := range weeks {
 		e := &wk.Record
 		flips := e.Extra["flip_rate"]
+		se := experiments.StandardErrors(experiments.Result{Kind: e.Kind, Params: e.Params, Value: e.Value, Spread: e.Spread, Rank: e.Rank, Extra: e.Extra})
 		order := make([]int, len(e.Value))
 		for i := range order {
 			order[i] = i
@@ -336,14 +341,24 @@ func runRows(weeks []*runs.Week, names []string) []runRow {
 			if e.Rank[i] == 0 {
 				continue // not measured: a drop-retrain of some features
 			}
-			r := runRow{Week: wk.Version.Week, Index: i, Name: experiments.FeatureName(names, i), Value: e.Value[i], Spread: e.Spread[i], Rank: e.Rank[i]}
+			r := runRow{Week: wk.Version.Week, Index: i, Name: experiments.FeatureName(names, i),
+				Value: roundTrip32(e.Value[i]), Spread: roundTrip32(e.Spread[i]), SE: opt32(se[i]), Rank: e.Rank[i]}
 			if flips != nil {
-				r.FlipRate = &flips[i]
+				r.FlipRate = opt32(flips[i])
 			}
 			rows = append(rows, r)
 		}
 	}
 	return rows
+}
+
+// opt32 is v rounded to float32, or nil when it is NaN (unknown).
+func opt32(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	v = roundTrip32(v)
+	return &v
 }
 
 // runWarnings are the features where the weight-sum and the method disagree.
@@ -359,18 +374,26 @@ func runWarnings(weeks []*runs.Week, names []string) []string {
 }
 
 func writeRunsCSV(w io.Writer, kind string, rows []runRow) error {
-	t := table.Table{Header: []string{"week", "index", "name", "value", "spread", "rank"}}
+	t := table.Table{Header: []string{"week", "index", "name", "value", "spread", "se", "rank"}}
 	if kind == experiments.KindPerturb {
 		t.Header = append(t.Header, "flip_rate")
 	}
 	for _, r := range rows {
-		cells := []any{r.Week, r.Index, table.User(r.Name), num(r.Value), num(r.Spread), r.Rank}
-		if r.FlipRate != nil {
-			cells = append(cells, num(*r.FlipRate))
+		cells := []any{r.Week, r.Index, table.User(r.Name), num32(r.Value), num32(r.Spread), optNum32(r.SE), r.Rank}
+		if kind == experiments.KindPerturb {
+			cells = append(cells, optNum32(r.FlipRate))
 		}
 		t.Add(cells...)
 	}
 	return writeTable(w, &t, formatCSV)
+}
+
+// optNum32 is num32 of an optional value: empty when it is unknown.
+func optNum32(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return num32(*v)
 }
 
 func writeRunsTable(w io.Writer, kind string, weeks []*runs.Week, rows []runRow) error {
@@ -381,7 +404,8 @@ func writeRunsTable(w io.Writer, kind string, weeks []*runs.Week, rows []runRow)
 		e, vi := &wk.Record, &wk.Version
 		fmt.Fprintf(w, "%s, week %s (version %d, %s), %s\n", kind, vi.Week, vi.Version, vi.Hash[:12], describeParams(e))
 		t := table.Table{Header: []string{"rank", "index", "name", "value", "spread"}}
-		if e.Extra["flip_rate"] != nil {
+		flips := e.Extra["flip_rate"] != nil
+		if flips {
 			t.Header = append(t.Header, "flip_rate")
 		}
 		for _, r := range rows {
@@ -389,8 +413,11 @@ func writeRunsTable(w io.Writer, kind string, weeks []*runs.Week, rows []runRow)
 				continue
 			}
 			cells := []any{r.Rank, r.Index, dash(r.Name), fmt.Sprintf("%.4g", r.Value), fmt.Sprintf("%.2g", r.Spread)}
-			if r.FlipRate != nil {
+			switch {
+			case r.FlipRate != nil:
 				cells = append(cells, fmt.Sprintf("%.3f", *r.FlipRate))
+			case flips:
+				cells = append(cells, "-")
 			}
 			t.Add(cells...)
 		}

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,7 +89,7 @@ func TestRunOutputFormats(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
-	if lines[0] != "week,index,name,value,spread,rank" || len(lines) != 7 {
+	if lines[0] != "week,index,name,value,spread,se,rank" || len(lines) != 7 {
 		t.Fatalf("csv:\n%s", r.out)
 	}
 	if !strings.HasPrefix(lines[1], "2019-01-14,1,b,") || !strings.HasSuffix(lines[1], ",1") {
@@ -103,7 +105,7 @@ func TestRunOutputFormats(t *testing.T) {
 	if len(rows) != 6 {
 		t.Fatalf("%d json rows, want 6", len(rows))
 	}
-	for _, k := range []string{"week", "index", "name", "value", "spread", "rank"} {
+	for _, k := range []string{"week", "index", "name", "value", "spread", "se", "rank"} {
 		if _, ok := rows[0][k]; !ok {
 			t.Errorf("json row lacks %q: %v", k, rows[0])
 		}
@@ -331,6 +333,71 @@ func TestRunEveryMethodOnRealFixtures(t *testing.T) {
 				t.Errorf("list:\n%s", out)
 			}
 			mustRun(t, db, "verify")
+		})
+	}
+}
+
+// TestRunNumbersAreFloat32WithAStandardError checks every number a run
+// prints in CSV and JSON: the shortest form of a float32 (no float64
+// noise such as 0.14115000000000005), and se empty in CSV and null in
+// JSON where the record's uncertainty is unknown (one repeat).
+func TestRunNumbersAreFloat32WithAStandardError(t *testing.T) {
+	tmp := t.TempDir()
+	db := filepath.Join(tmp, "tracker.db")
+	prefix, data := plantedFiles(t, tmp)
+	mustRun(t, db, "ingest", prefix)
+	short32 := func(s string) bool {
+		v, err := strconv.ParseFloat(s, 64)
+		return err == nil && strconv.FormatFloat(float64(float32(v)), 'g', -1, 32) == s
+	}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		cols  []string // the numbers of each row
+		knows bool     // se is known
+	}{
+		{"perturb", []string{"perturb", "--pivots", "20", "--samples", "5"}, []string{"value", "spread", "se", "flip_rate"}, true},
+		{"permutation with repeats", []string{"permutation", "--repeats", "3", "--metric", "logloss"}, []string{"value", "spread", "se"}, true},
+		{"permutation with one repeat", []string{"permutation", "--repeats", "1", "--metric", "logloss"}, []string{"value", "spread"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{"run"}, c.args...), "--data", data, "--drop", "id", "--label", "label")
+			rows, err := csv.NewReader(strings.NewReader(mustRun(t, db, append(args, "--format", "csv")...))).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := func(col string) int { return slices.Index(rows[0], col) }
+			if at("se") != 5 || at("rank") != 6 {
+				t.Fatalf("header %q, want se after spread, then rank", rows[0])
+			}
+			for _, row := range rows[1:] {
+				for _, col := range c.cols {
+					if cell := row[at(col)]; !short32(cell) {
+						t.Errorf("%s %q is not the shortest float32 form", col, cell)
+					}
+				}
+				if se := row[at("se")]; (se != "") != c.knows {
+					t.Errorf("se %q, want known %v", se, c.knows)
+				}
+			}
+			var js []map[string]any
+			if err := json.Unmarshal([]byte(mustRun(t, db, append(args, "--format", "json")...)), &js); err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range js {
+				se, ok := r["se"]
+				if !ok || (se != nil) != c.knows {
+					t.Errorf("json row %d: se %v (present %v), want known %v", i, se, ok, c.knows)
+				}
+				for _, col := range c.cols {
+					if v, ok := r[col].(float64); ok && strconv.FormatFloat(v, 'g', -1, 64) != strconv.FormatFloat(float64(float32(v)), 'g', -1, 32) {
+						t.Errorf("json row %d: %s %v is not a float32's shortest form", i, col, v)
+					}
+				}
+				if csvValue := rows[i+1][at("value")]; fmt.Sprint(r["value"]) != csvValue && strconv.FormatFloat(r["value"].(float64), 'g', -1, 64) != csvValue {
+					t.Errorf("json row %d value %v, csv %s: want the same digits", i, r["value"], csvValue)
+				}
+			}
 		})
 	}
 }
