@@ -291,7 +291,10 @@ func (t *FeatureTable) fill(points []FeaturePoint, order func(string) int) {
 
 // LabelSeries names each series by its kind, adding the parameters that
 // tell apart several series of one kind (olden's output, two perturb noise
-// levels), and sorts them by order(kind), then label.
+// levels), and sorts them by order(kind), then label. A parameter a series
+// lacks is left out of its label: a run's data role is recorded only when
+// it is not the default, so the week's own series stays "perturb" beside
+// "perturb(data_role=reference)".
 func LabelSeries(all []*Series, order func(kind string) int) {
 	byKind := map[string][]*Series{}
 	for _, s := range all {
@@ -314,11 +317,14 @@ func LabelSeries(all []*Series, order func(kind string) int) {
 		for _, s := range group {
 			var parts []string
 			for _, k := range slices.Sorted(maps.Keys(keys)) {
-				if keys[k] {
-					parts = append(parts, k+"="+s.Params[k])
+				if v, ok := s.Params[k]; keys[k] && ok {
+					parts = append(parts, k+"="+v)
 				}
 			}
-			s.Label = kind + "(" + strings.Join(parts, ",") + ")"
+			s.Label = kind
+			if len(parts) > 0 {
+				s.Label += "(" + strings.Join(parts, ",") + ")"
+			}
 		}
 	}
 	slices.SortFunc(all, func(a, b *Series) int {
