@@ -88,9 +88,6 @@ func optInt(v *int, signed bool) string {
 	return strconv.Itoa(*v)
 }
 
-// num prints a value with full float64 precision for spreadsheets.
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
 // describeParams is a run's settings in one line, data and seed included
 // when the method used data.
 func describeParams(e *tracker.Experiment) string {
