@@ -233,9 +233,10 @@ type DropRetrainDetail struct {
 // A feature's value is the mean over seeds of how much worse the metric
 // got without it (baseline minus dropped for accuracy and AUC, dropped
 // minus baseline for log loss), its spread the standard deviation of those
-// paired differences. Features not in opts.Features have NaN values and
-// rank 0. The caller sets the result's Params, which name the validation
-// data.
+// paired differences; a mean within rounding of 0 is 0 (snapZero), so a
+// feature whose removal changed nothing reads exactly 0. Features not in
+// opts.Features have NaN values and rank 0. The caller sets the result's
+// Params, which name the validation data.
 func CombineRetrains(opts DropRetrainOptions, inputs int, retrains []Retrain) (Result, DropRetrainDetail, error) {
 	byTask := make(map[Task]Retrain, len(retrains))
 	for _, r := range retrains {
@@ -280,11 +281,14 @@ func CombineRetrains(opts DropRetrainOptions, inputs int, retrains []Retrain) (R
 	diffs := make([]float64, opts.Seeds)
 	rest := detail.Retrains[opts.Seeds:]
 	for _, f := range opts.features(inputs) {
+		var scale float64
 		for s := range opts.Seeds {
 			diffs[s] = sign * (detail.Baseline[s] - rest[0].Metric)
+			scale = max(scale, math.Abs(detail.Baseline[s]), math.Abs(rest[0].Metric))
 			rest = rest[1:]
 		}
 		res.Value[f], res.Spread[f] = meanStd(diffs)
+		res.Value[f] = snapZero(res.Value[f], scale)
 	}
 	measured := opts.features(inputs)
 	values := make([]float64, len(measured))
