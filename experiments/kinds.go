@@ -72,7 +72,10 @@ func StandardError(kind string, params map[string]string, spread float64) float6
 }
 
 // SEKey names the per-feature standard errors a sampling method stores in
-// Result.Extra, computed for how that method samples.
+// Result.Extra, computed for how that method samples (se.go: pivotSE for
+// perturb, rowSE for gradient, repeatSE for permutation and drop-retrain),
+// with their degrees of freedom under SEDFKey. Both are NaN where the
+// uncertainty is unknown; weight-based methods store neither.
 const SEKey = "se"
 
 // StandardErrors is r's standard error per feature: the one the method

@@ -32,6 +32,9 @@ func (o PermutationOptions) Params(output int) map[string]string {
 // larger value always means a more important feature); its spread is the
 // standard deviation over repeats. A mean drop of 0 is exactly 0: accuracy
 // drops are counted in rows, other metrics' means snapped (snapZero).
+// Extra[SEKey] and Extra[SEDFKey] are the value's standard error over the
+// shuffles, pooled over features of similar value (repeatSE), and its
+// degrees of freedom; both NaN with one repeat.
 func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, error) {
 	if err := r.check(); err != nil {
 		return Result{}, err
@@ -116,9 +119,11 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		value[f], spread[f] = meanStd(drops)
 		value[f] = snapZero(value[f], scale)
 	}
+	se, df := repeatSE(value, spread, opts.Repeats)
 	return Result{
 		Kind: KindPermutation, Params: opts.Params(r.Output),
 		Value: value, Spread: spread, Rank: RankSigned(value),
+		Extra: map[string][]float64{SEKey: se, SEDFKey: df},
 	}, nil
 }
 
