@@ -15,8 +15,8 @@ const SEDFKey = "se_df"
 
 // poolWindow is how many features a repeated method's floor on the
 // variance of its repeats is pooled over (repeatSE): with 3 repeats, 8
-// features give 16 degrees of freedom instead of 2, and 8 of a model's 82
-// features are a tenth of its range of values.
+// features give 16 degrees of freedom instead of 2, and 8 are about a
+// tenth of a model of 82 features.
 const poolWindow = 8
 
 // pivotSE is the standard error and its degrees of freedom of perturb's
@@ -32,8 +32,10 @@ const poolWindow = 8
 // a pivot; the second is the noise drawn for them, which then is all that
 // varies. Degrees of freedom: Welch–Satterthwaite over the two terms (n-1
 // and n(m-1)). With one copy per pivot the two cannot be told apart:
-// between/sqrt(n) bounds the first stage's error from above when the
-// pivots are a sample, and nothing is known when every row is a pivot.
+// between/sqrt(n) bounds the error from above when the pivots are a
+// sample (its square's expectation holds the noise in full and the
+// pivots' differences without the correction), and nothing is known when
+// every row is a pivot. No change anywhere gives exactly 0.
 func pivotSE(between float64, within []float64, n, rows, m int) (se, df float64) {
 	nf, mf := float64(n), float64(m)
 	if m < 2 {
