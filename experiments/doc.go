@@ -6,7 +6,9 @@
 //
 // kinds.go holds what the kinds mean across commands: their display order,
 // which is most telling when one must speak for a week, and a record's
-// standard error. features.go resolves a feature by index or name.
+// standard error; se.go how each sampling method computes it (stored in
+// Result.Extra under SEKey, with its degrees of freedom under SEDFKey).
+// features.go resolves a feature by index or name.
 // Sub-packages: nn (the engine and trainer, cgo over OpenBLAS), dataset
 // (reading data and feature-name files), dropretrain (the drop-retrain
 // job: runner, shard files, outside results) and compare (week-against-week

@@ -233,9 +233,13 @@ type DropRetrainDetail struct {
 // A feature's value is the mean over seeds of how much worse the metric
 // got without it (baseline minus dropped for accuracy and AUC, dropped
 // minus baseline for log loss), its spread the standard deviation of those
-// paired differences. Features not in opts.Features have NaN values and
-// rank 0. The caller sets the result's Params, which name the validation
-// data.
+// paired differences; a mean within rounding of 0 is 0 (snapZero), so a
+// feature whose removal changed nothing reads exactly 0. Extra[SEKey] and
+// Extra[SEDFKey] are the value's standard error over the seeds, pooled
+// over measured features of similar value (repeatSE), and its degrees of
+// freedom: NaN with one seed. Features not in opts.Features have NaN
+// values, standard errors and degrees of freedom, and rank 0. The caller
+// sets the result's Params, which name the validation data.
 func CombineRetrains(opts DropRetrainOptions, inputs int, retrains []Retrain) (Result, DropRetrainDetail, error) {
 	byTask := make(map[Task]Retrain, len(retrains))
 	for _, r := range retrains {
@@ -280,20 +284,32 @@ func CombineRetrains(opts DropRetrainOptions, inputs int, retrains []Retrain) (R
 	diffs := make([]float64, opts.Seeds)
 	rest := detail.Retrains[opts.Seeds:]
 	for _, f := range opts.features(inputs) {
+		var scale float64
 		for s := range opts.Seeds {
 			diffs[s] = sign * (detail.Baseline[s] - rest[0].Metric)
+			scale = max(scale, math.Abs(detail.Baseline[s]), math.Abs(rest[0].Metric))
 			rest = rest[1:]
 		}
 		res.Value[f], res.Spread[f] = meanStd(diffs)
+		res.Value[f] = snapZero(res.Value[f], scale)
 	}
 	measured := opts.features(inputs)
-	values := make([]float64, len(measured))
+	values, spreads := make([]float64, len(measured)), make([]float64, len(measured))
 	for i, f := range measured {
-		values[i] = res.Value[f]
+		values[i], spreads[i] = res.Value[f], res.Spread[f]
 	}
 	for i, r := range RankSigned(values) {
 		res.Rank[measured[i]] = r
 	}
+	se, df := make([]float64, inputs), make([]float64, inputs)
+	for i := range inputs {
+		se[i], df[i] = math.NaN(), math.NaN()
+	}
+	mse, mdf := repeatSE(values, spreads, opts.Seeds)
+	for i, f := range measured {
+		se[f], df[f] = mse[i], mdf[i]
+	}
+	res.Extra = map[string][]float64{SEKey: se, SEDFKey: df}
 	return res, detail, nil
 }
 

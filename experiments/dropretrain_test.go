@@ -229,3 +229,19 @@ func TestParseDropRetrainParamsRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// retrains is a drop-retrain's trainings on three features, each metric
+// an accuracy on 200 validation rows counted in rows: baseline[s] for the
+// baseline of seed s, dropped[f][s] for feature f.
+func retrains(opts experiments.DropRetrainOptions, baseline []int, dropped map[int][]int) []experiments.Retrain {
+	acc := func(right int) float64 { return float64(right) / 200 }
+	var rs []experiments.Retrain
+	for _, task := range opts.Tasks(3) {
+		right := baseline[task.Seed]
+		if task.Feature != experiments.Baseline {
+			right = dropped[task.Feature][task.Seed]
+		}
+		rs = append(rs, experiments.Retrain{Task: task, Metric: acc(right)})
+	}
+	return rs
+}

@@ -37,6 +37,9 @@ func (o GradientOptions) Params(dataRows, output int) map[string]string {
 // (midpoint rule over Steps points). A feature's value is the mean
 // |attribution| over the rows, its spread the standard deviation of
 // |attribution| over the rows; Extra["mean_attribution"] keeps the sign.
+// Extra[SEKey] and Extra[SEDFKey] are the value's standard error over the
+// choice of rows, 0 when every row is explained (rowSE), and its degrees
+// of freedom.
 func Gradient(ctx context.Context, r *Run, opts GradientOptions) (Result, error) {
 	if err := r.check(); err != nil {
 		return Result{}, err
@@ -99,12 +102,14 @@ func Gradient(ctx context.Context, r *Run, opts GradientOptions) (Result, error)
 		r.progress(start+len(chunk), len(rows))
 	}
 	value, spread := make([]float64, in), make([]float64, in)
+	se, df := make([]float64, in), make([]float64, in)
 	for f := range in {
 		value[f], spread[f] = meanStd(abs[f])
+		se[f], df[f] = rowSE(spread[f], len(rows), d.Rows)
 	}
 	return Result{
 		Kind: KindGradient, Params: opts.Params(d.Rows, r.Output),
 		Value: value, Spread: spread, Rank: Rank(value),
-		Extra: map[string][]float64{"mean_attribution": signed},
+		Extra: map[string][]float64{"mean_attribution": signed, SEKey: se, SEDFKey: df},
 	}, nil
 }

@@ -7,9 +7,8 @@ import (
 )
 
 // Order is how experiment kinds are laid out in every table, chart and
-// export: weight-based first, then behavioural, the costliest last. Where
-// one method must speak for a week, the later a kind comes here the more
-// telling it is taken to be (see MoreTelling).
+// export: weight-based first, then behavioural, the costliest last. It is
+// a display order only; which kind speaks for a week is Telling.
 var Order = []string{
 	KindWeightSum, KindGarson, KindOlden,
 	KindPerturb, KindPermutation, KindGradient, KindDropRetrain,
@@ -24,10 +23,34 @@ func OrderOf(kind string) int {
 	return len(Order)
 }
 
+// Telling ranks the kinds from the most telling about what the model does
+// with a feature to the least, as README and `--help` state it: the
+// label-aware methods first (drop-retrain retrains without the feature,
+// permutation scores the model against the labels), then the methods that
+// watch the output without labels (perturb, then gradient, a local
+// linearisation), then the weight-based ones, which read no data.
+var Telling = []string{
+	KindDropRetrain, KindPermutation, KindPerturb, KindGradient,
+	KindOlden, KindGarson, KindWeightSum,
+}
+
 // MoreTelling reports whether a record of kind a says more about what the
-// model does with a feature than one of kind b: behavioural methods over
-// weight-based ones, and among those the later in Order.
-func MoreTelling(a, b string) bool { return OrderOf(a) > OrderOf(b) }
+// model does with a feature than one of kind b, by Telling; a kind
+// tracker does not know tells least.
+func MoreTelling(a, b string) bool { return tellingRank(a) < tellingRank(b) }
+
+// TellingOf is how telling kind is by Telling as a number, larger for
+// the more telling and 0 for a kind tracker does not know: the form of
+// order tracker.SeriesRecords takes to put the most telling series first.
+func TellingOf(kind string) int { return len(Telling) - tellingRank(kind) }
+
+// tellingRank is kind's place in Telling, len(Telling) when unknown.
+func tellingRank(kind string) int {
+	if i := slices.Index(Telling, kind); i >= 0 {
+		return i
+	}
+	return len(Telling)
+}
 
 // spreadOver names the parameter counting what a method's spread is taken
 // over, so the standard error of its mean is spread/sqrt(count).
@@ -49,7 +72,10 @@ func StandardError(kind string, params map[string]string, spread float64) float6
 }
 
 // SEKey names the per-feature standard errors a sampling method stores in
-// Result.Extra, computed for how that method samples.
+// Result.Extra, computed for how that method samples (se.go: pivotSE for
+// perturb, rowSE for gradient, repeatSE for permutation and drop-retrain),
+// with their degrees of freedom under SEDFKey. Both are NaN where the
+// uncertainty is unknown; weight-based methods store neither.
 const SEKey = "se"
 
 // StandardErrors is r's standard error per feature: the one the method

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -35,4 +36,27 @@ func TestStandardErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMoreTelling(t *testing.T) {
+	// The order README and --help state, most telling first.
+	want := []string{KindDropRetrain, KindPermutation, KindPerturb, KindGradient, KindOlden, KindGarson, KindWeightSum, "imported-kind"}
+	for i, a := range want {
+		for j, b := range want {
+			t.Run(a+" against "+b, func(t *testing.T) {
+				if got := MoreTelling(a, b); got != (i < j) {
+					t.Errorf("MoreTelling(%q, %q) = %v, want %v", a, b, got, i < j)
+				}
+				if got := TellingOf(a) > TellingOf(b); got != (i < j) {
+					t.Errorf("TellingOf(%q) > TellingOf(%q) = %v, want %v", a, b, got, i < j)
+				}
+			})
+		}
+	}
+	t.Run("the display order stays as tables and exports have it", func(t *testing.T) {
+		display := []string{KindWeightSum, KindGarson, KindOlden, KindPerturb, KindPermutation, KindGradient, KindDropRetrain}
+		if !slices.Equal(Order, display) {
+			t.Errorf("Order = %v, want %v", Order, display)
+		}
+	})
 }

@@ -30,7 +30,11 @@ func (o PermutationOptions) Params(output int) map[string]string {
 // distribution. A feature's value is the mean drop over repeats (accuracy
 // and AUC: baseline minus shuffled; log loss: shuffled minus baseline, so a
 // larger value always means a more important feature); its spread is the
-// standard deviation over repeats.
+// standard deviation over repeats. A mean drop of 0 is exactly 0: accuracy
+// drops are counted in rows, other metrics' means snapped (snapZero).
+// Extra[SEKey] and Extra[SEDFKey] are the value's standard error over the
+// shuffles, pooled over features of similar value (repeatSE), and its
+// degrees of freedom; both NaN with one repeat.
 func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, error) {
 	if err := r.check(); err != nil {
 		return Result{}, err
@@ -66,14 +70,21 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		sign = -1
 	}
 
+	// An accuracy drop is counted in rows and divided once, so gains and
+	// losses that cancel give exactly 0.
+	counted := opts.Metric == "accuracy"
+	baseRight := correct(y, d.Labels, net.Outputs())
+	rows := float64(d.Rows)
+
 	value, spread := make([]float64, in), make([]float64, in)
 	x := slices.Clone(d.X)
 	col := make([]float32, d.Rows)
-	drops := make([]float64, opts.Repeats)
+	drops := make([]float64, opts.Repeats) // in rows lost when counted
 	for f := range in {
 		for i := range d.Rows {
 			col[i] = d.X[i*in+f]
 		}
+		scale := math.Abs(baseline)
 		for rep := range opts.Repeats {
 			rng := r.rng(uint64(f)<<32 | uint64(rep))
 			perm := rng.Perm(d.Rows)
@@ -84,18 +95,48 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 			if err != nil {
 				return Result{}, err
 			}
-			drops[rep] = sign * (baseline - score(y, d.Labels, r.Output))
+			if counted {
+				drops[rep] = float64(baseRight - correct(y, d.Labels, net.Outputs()))
+			} else {
+				shuffled := score(y, d.Labels, r.Output)
+				drops[rep] = sign * (baseline - shuffled)
+				scale = max(scale, math.Abs(shuffled))
+			}
 			r.progress(f*opts.Repeats+rep+1, in*opts.Repeats)
 		}
 		for i := range d.Rows {
 			x[i*in+f] = col[i]
 		}
+		if counted {
+			var lost float64
+			for _, l := range drops {
+				lost += l
+			}
+			_, sd := meanStd(drops)
+			value[f], spread[f] = lost/(float64(opts.Repeats)*rows), sd/rows
+			continue
+		}
 		value[f], spread[f] = meanStd(drops)
+		value[f] = snapZero(value[f], scale)
 	}
+	se, df := repeatSE(value, spread, opts.Repeats)
 	return Result{
 		Kind: KindPermutation, Params: opts.Params(r.Output),
 		Value: value, Spread: spread, Rank: RankSigned(value),
+		Extra: map[string][]float64{SEKey: se, SEDFKey: df},
 	}, nil
+}
+
+// correct counts the rows of outputs y (rows x outs) whose predicted class
+// is their label.
+func correct(y []float32, labels []int, outs int) int {
+	right := 0
+	for i, l := range labels {
+		if PredictedClass(y[i*outs:(i+1)*outs]) == l {
+			right++
+		}
+	}
+	return right
 }
 
 // metric returns a scorer of outputs y (rows x outs) against labels.
@@ -113,13 +154,7 @@ func metric(name string, outs int) (func(y []float32, labels []int, output int) 
 	switch name {
 	case "accuracy":
 		return func(y []float32, labels []int, _ int) float64 {
-			right := 0
-			for i, l := range labels {
-				if PredictedClass(y[i*outs:(i+1)*outs]) == l {
-					right++
-				}
-			}
-			return float64(right) / float64(len(labels))
+			return float64(correct(y, labels, outs)) / float64(len(labels))
 		}, nil
 	case "logloss":
 		return func(y []float32, labels []int, _ int) float64 {

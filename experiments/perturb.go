@@ -63,7 +63,9 @@ func (o PerturbOptions) Params(dataRows, output int) map[string]string {
 // value is the mean |change in the probability of the watched output| over
 // all copies; its spread is the standard deviation over pivots of each
 // pivot's mean change. Extra["flip_rate"] is the share of copies whose
-// predicted class differs from the pivot's.
+// predicted class differs from the pivot's; Extra[SEKey] and
+// Extra[SEDFKey] the value's standard error over the choice of pivots and
+// the noise drawn for them, and its degrees of freedom (pivotSE).
 func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 	if err := r.check(); err != nil {
 		return Result{}, err
@@ -90,8 +92,10 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 	_, std, span := columnStats(d)
 
 	value, spread, flips := make([]float64, in), make([]float64, in), make([]float64, in)
+	se, df := make([]float64, in), make([]float64, in)
 	x := make([]float32, np*m*in)
-	perPivot := make([]float64, np)
+	perPivot, within := make([]float64, np), make([]float64, np)
+	changes := make([]float64, m)
 	for f := range in {
 		rng := r.rng(1 + uint64(f))
 		for p := range np {
@@ -119,23 +123,25 @@ func Perturb(ctx context.Context, r *Run, opts PerturbOptions) (Result, error) {
 		flipped := 0
 		for p := range np {
 			b := float64(base[p*outs+r.Output])
-			var sum float64
 			for s := range m {
 				out := y[(p*m+s)*outs : (p*m+s+1)*outs]
-				sum += math.Abs(float64(out[r.Output]) - b)
+				changes[s] = math.Abs(float64(out[r.Output]) - b)
 				if PredictedClass(out) != baseClass[p] {
 					flipped++
 				}
 			}
-			perPivot[p] = sum / float64(m)
+			var sd float64
+			perPivot[p], sd = meanStd(changes)
+			within[p] = sd * sd
 		}
 		value[f], spread[f] = meanStd(perPivot)
+		se[f], df[f] = pivotSE(spread[f], within, np, d.Rows, m)
 		flips[f] = float64(flipped) / float64(np*m)
 		r.progress(f+1, in)
 	}
 	return Result{
 		Kind: KindPerturb, Params: opts.Params(d.Rows, r.Output),
 		Value: value, Spread: spread, Rank: Rank(value),
-		Extra: map[string][]float64{"flip_rate": flips},
+		Extra: map[string][]float64{"flip_rate": flips, SEKey: se, SEDFKey: df},
 	}, nil
 }

@@ -143,3 +143,51 @@ func plantedLikeData(net *nn.Net, rows, cols int) *dataset.Dataset {
 	}
 	return d
 }
+
+// method runs one sampling method on the planted model with a seed.
+type method func(t testing.TB, net *nn.Net, rows int, seed uint64) experiments.Result
+
+func perturbWith(pivots, samples int) method {
+	return func(t testing.TB, net *nn.Net, rows int, seed uint64) experiments.Result {
+		t.Helper()
+		res, err := experiments.Perturb(context.Background(), &experiments.Run{Net: net, Data: plantedData(t, net, rows), Seed: seed},
+			experiments.PerturbOptions{Pivots: pivots, Samples: samples, Noise: experiments.DefaultNoise})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+}
+
+func gradientWith(explained int) method {
+	return func(t testing.TB, net *nn.Net, rows int, seed uint64) experiments.Result {
+		t.Helper()
+		res, err := experiments.Gradient(context.Background(), &experiments.Run{Net: net, Data: plantedData(t, net, rows), Seed: seed},
+			experiments.GradientOptions{Baseline: "mean", Steps: 8, Rows: explained})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+}
+
+func permutationWith(repeats int, metric string) method {
+	return func(t testing.TB, net *nn.Net, rows int, seed uint64) experiments.Result {
+		t.Helper()
+		res, err := experiments.Permutation(context.Background(), &experiments.Run{Net: net, Data: plantedData(t, net, rows), Seed: seed},
+			experiments.PermutationOptions{Repeats: repeats, Metric: metric})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+}
+
+func plantedNet(t testing.TB) *nn.Net {
+	t.Helper()
+	net, err := nn.New(plantedModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}

@@ -38,10 +38,15 @@ func Rank(values []float64) []int {
 }
 
 // meanStd returns the mean and the sample standard deviation (n-1) of xs;
-// the deviation is 0 for fewer than two values.
+// the deviation is 0 for fewer than two values. Equal values give that
+// value and a deviation of exactly 0: summing and dividing would leave
+// float64 noise in both.
 func meanStd(xs []float64) (mean, std float64) {
 	if len(xs) == 0 {
 		return 0, 0
+	}
+	if !slices.ContainsFunc(xs, func(x float64) bool { return x != xs[0] }) {
+		return xs[0], 0
 	}
 	for _, x := range xs {
 		mean += x
@@ -72,4 +77,20 @@ func RankSigned(values []float64) []int {
 		ranks[i] = r + 1
 	}
 	return ranks
+}
+
+// snapZero is a mean of differences of metrics with its rounding noise
+// removed: 0 when |mean| is within four units in the last place of scale,
+// the largest |metric| the differences were taken from. Each metric is
+// rounded once (half an ulp), a difference of two is exact or adds half
+// an ulp, so a mean of differences whose true value is 0 (a feature whose
+// removal changed nothing: equal metrics, or gains and losses that cancel)
+// is off by at most about one ulp of scale; a true value that small is
+// below what the metrics themselves can resolve.
+func snapZero(mean, scale float64) float64 {
+	const eps = 0x1p-52 // the spacing of float64 numbers at 1
+	if math.Abs(mean) <= 4*eps*scale {
+		return 0
+	}
+	return mean
 }
