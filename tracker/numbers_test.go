@@ -52,10 +52,10 @@ func TestRecordRefusesNumbersNoOutputCanWrite(t *testing.T) {
 			want: "feature 1 has rank -2",
 		},
 		{
-			name:  "a NaN in an extra series is refused",
+			name:  "an infinity in an extra series is refused",
 			value: []float64{0.4, 0.3, 0.2, 0.1}, spread: []float64{0, 0, 0, 0}, rank: []int{1, 2, 3, 4},
-			extra: map[string][]float64{"flip_rate": {0, 0, nan, 0}},
-			want:  `extra "flip_rate" of feature 2 is NaN`,
+			extra: map[string][]float64{"flip_rate": {0, 0, math.Inf(1), 0}},
+			want:  `extra "flip_rate" of feature 2 is +Inf`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,4 +124,33 @@ func TestVerifyReportsStoredNumbersNoOutputCanWrite(t *testing.T) {
 	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], want) || !strings.Contains(rep.Problems[0], "no output format can write it") || rep.Damaged {
 		t.Errorf("verify: damaged %v, problems %q; want one saying %q", rep.Damaged, rep.Problems, want)
 	}
+}
+
+// TestAnUnknownExtraIsStoredAsNull: NaN in an extra series, such as the
+// standard error of one repeat, is kept (as JSON null) and read back NaN.
+func TestAnUnknownExtraIsStoredAsNull(t *testing.T) {
+	s, _ := newStore(t)
+	v := mustIngest(t, s, request("m", week(0), model(t, 1, small)))[0].Version
+	nan := math.NaN()
+	e := tracker.Experiment{Kind: "permutation", Params: map[string]string{"repeats": "1"}, ToolVersion: "test", CreatedAt: fixedNow,
+		Value: []float64{0.4, 0.3, 0.2, 0.1}, Spread: []float64{0, 0, 0, 0}, Rank: []int{1, 2, 3, 4},
+		Extra: map[string][]float64{"se": {nan, 0.01, nan, 0}}}
+	if _, err := s.Record("m", v, []tracker.Experiment{e}); err != nil {
+		t.Fatal(err)
+	}
+	exps, err := s.Experiments("m", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range exps {
+		if got.Kind != "permutation" {
+			continue
+		}
+		se := got.Extra["se"]
+		if len(se) != 4 || !math.IsNaN(se[0]) || se[1] != 0.01 || !math.IsNaN(se[2]) || se[3] != 0 {
+			t.Errorf("read back se %v, want [NaN 0.01 NaN 0]", se)
+		}
+		return
+	}
+	t.Fatal("the record is not stored")
 }

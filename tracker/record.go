@@ -78,12 +78,53 @@ type Experiment struct {
 	Spread []float64 `json:"-"`
 	Rank   []int     `json:"-"`
 	// Extra holds further per-feature series a method produces, such as
-	// perturb's flip_rate, keyed by name. It rides in the JSON header.
-	Extra map[string][]float64 `json:"extra,omitempty"`
+	// perturb's flip_rate or a standard error, keyed by name. It rides in
+	// the JSON header; NaN (unknown, such as the standard error of one
+	// repeat) is written as null.
+	Extra Extras `json:"extra,omitempty"`
 	// Detail is a method's own record of how it got its values, such as
 	// each drop-retrain training's curve: JSON the store keeps as given,
 	// after the values, so reading values never parses it.
 	Detail json.RawMessage `json:"-"`
+}
+
+// Extras are a record's further per-feature series, by name.
+type Extras map[string][]float64
+
+// MarshalJSON writes NaN as null, which JSON has and NaN it has not, and
+// every other number as encoding/json does.
+func (x Extras) MarshalJSON() ([]byte, error) {
+	out := make(map[string][]any, len(x))
+	for name, xs := range x {
+		row := make([]any, len(xs))
+		for i, v := range xs {
+			if !math.IsNaN(v) {
+				row[i] = v
+			}
+		}
+		out[name] = row
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads null as NaN.
+func (x *Extras) UnmarshalJSON(b []byte) error {
+	var in map[string][]*float64
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*x = make(Extras, len(in))
+	for name, row := range in {
+		xs := make([]float64, len(row))
+		for i, v := range row {
+			xs[i] = math.NaN()
+			if v != nil {
+				xs[i] = *v
+			}
+		}
+		(*x)[name] = xs
+	}
+	return nil
 }
 
 // ID identifies an experiment by what it measured and how, so re-running
@@ -179,7 +220,9 @@ func (e *Experiment) Check() error {
 // `export` and `query --format json` of its week fail for good. A feature
 // an experiment did not measure (a drop-retrain of some features) is the one
 // exception, and every writer skips it: value NaN with rank 0, its spread
-// NaN too or finite. Ranks must fit the record's uint32 encoding.
+// NaN too or finite. An extra series may hold NaN, an unknown number that
+// writers print as null or an empty cell, but never an infinity. Ranks
+// must fit the record's uint32 encoding.
 func checkNumbers(e *Experiment) error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	for i, v := range e.Value {
@@ -204,7 +247,7 @@ func checkNumbers(e *Experiment) error {
 	slices.Sort(names)
 	for _, name := range names {
 		for i, x := range e.Extra[name] {
-			if !finite(x) {
+			if math.IsInf(x, 0) {
 				return fmt.Errorf("experiment %s: extra %q of feature %d is %v", e.Kind, name, i, x)
 			}
 		}

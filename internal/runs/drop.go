@@ -388,7 +388,7 @@ func (run *dropRun) finish(env *Env) error {
 		took += time.Duration(r.TookMS) * time.Millisecond
 	}
 	e := &w.Record
-	e.Value, e.Spread, e.Rank = res.Value, res.Spread, res.Rank
+	e.Value, e.Spread, e.Rank, e.Extra = res.Value, res.Spread, res.Rank, res.Extra
 	e.Took, e.ToolVersion, e.CreatedAt = took, env.ToolVersion, env.Now().UTC()
 	store, err := env.Open(false)
 	if err != nil {

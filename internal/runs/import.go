@@ -216,7 +216,7 @@ func csvRecord(path string, raw []byte, names []string, inputs int, metric strin
 		Params: map[string]string{"source": "csv", "metric": metric, "seeds": strconv.Itoa(opts.Seeds)},
 		// The file stands in for the training data tracker never saw.
 		DataSHA256: hex.EncodeToString(sum[:]), DataRows: len(rows),
-		Value: res.Value, Spread: res.Spread, Rank: res.Rank,
+		Value: res.Value, Spread: res.Spread, Rank: res.Rank, Extra: res.Extra,
 	}
 	exp.Detail, err = json.Marshal(detail)
 	return exp, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -93,6 +94,9 @@ func TestDropRetrainRanksThePlantedSignal(t *testing.T) {
 		t.Errorf("ranked %v; want 6 features with b first", rows)
 	}
 	e := storedDropRetrain(t, db)
+	if se := e.Extra[experiments.SEKey]; len(se) != len(e.Value) || math.IsNaN(se[0]) {
+		t.Errorf("the stored record's standard errors are %v: two seeds give one per feature", se)
+	}
 	var detail experiments.DropRetrainDetail
 	if err := json.Unmarshal(e.Detail, &detail); err != nil {
 		t.Fatal(err)
