@@ -173,8 +173,8 @@ func Rival(exps []*Experiment, e *Experiment) *Experiment {
 }
 
 // SeriesRecords is the record that speaks for each series a week holds,
-// the most telling kind first (by order: the later, the more telling),
-// then by series key.
+// the most telling kind first (order(kind) is larger for a more telling
+// kind, as experiments.TellingOf gives), then by series key.
 func SeriesRecords(exps []*Experiment, order func(kind string) int) []*Experiment {
 	var out []*Experiment
 	seen := map[string]bool{}
