@@ -16,6 +16,37 @@ import (
 // which versions a run over several weeks uses, and which record speaks
 // for a week. docs/METHODS.md states the same rules for users.
 
+// Data roles. A record's role says what its rows were to the week:
+// DefaultRole for the week's own data, another name (such as
+// "reference", a fixed set every week is run on) for other data. A role
+// other than the default is recorded as the parameter RoleParam, which
+// makes its records a series of their own; the default is left out, so
+// records made before roles existed and every default run keep their
+// series.
+const (
+	DefaultRole = "week"
+	RoleParam   = "data_role"
+)
+
+// RoleOf is e's data role.
+func RoleOf(e *Experiment) string {
+	if r := e.Params[RoleParam]; r != "" {
+		return r
+	}
+	return DefaultRole
+}
+
+// OfRole is the records of exps whose data role is role.
+func OfRole(exps []*Experiment, role string) []*Experiment {
+	var out []*Experiment
+	for _, e := range exps {
+		if RoleOf(e) == role {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Latest is the model's newest version: the latest version of its newest
 // week. A series with none gives an error matching ErrNoVersions.
 func (s *Store) Latest(model string) (VersionInfo, error) {

@@ -31,14 +31,12 @@ type Data struct {
 	Role string
 }
 
-// DefaultRole is the data role of a run on the week's own data. Another
-// role is recorded as the parameter "data_role", which makes its records
-// a series of their own; the default is left out, so the records made
-// before roles existed and every default run keep their series.
-const DefaultRole = "week"
+// DefaultRole is the data role of a run on the week's own data
+// (tracker.DefaultRole, whose doc says how roles are recorded).
+const DefaultRole = tracker.DefaultRole
 
 // roleKey is the parameter a data role other than DefaultRole takes.
-const roleKey = "data_role"
+const roleKey = tracker.RoleParam
 
 // maxRole is the longest data role: a word to tell series apart in a
 // column header or a chart's legend, not a description.

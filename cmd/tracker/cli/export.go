@@ -33,7 +33,7 @@ func newExportCmd(g *globals) *cobra.Command {
 		Use:   "export [--model NAME] [--experiment KIND,...] [--weeks N] [--wide] [--format csv|json] [--out FILE]",
 		Short: "Every recorded importance value, for spreadsheets",
 		Long: `Write every experiment's value per feature and week, in long format: one row
-per model, week, version, experiment, parameter hash, feature index,
+per model, week, version, experiment, data role, parameter hash, feature index,
 feature name, value, spread and rank (an empty value: not measured). The
 parameter hash tells apart records of one kind with other settings. --wide
 pivots weeks into columns for one experiment: one row per feature.
@@ -71,6 +71,7 @@ type exportRow struct {
 	Week       string   `json:"week"`
 	Version    uint64   `json:"version"`
 	Experiment string   `json:"experiment"`
+	DataRole   string   `json:"data_role"`
 	ParamsHash string   `json:"params_hash"`
 	Index      int      `json:"feature_index"`
 	Name       string   `json:"feature_name"`
@@ -101,9 +102,9 @@ func export(g *globals, f *exportFlags) error {
 		}
 		err = writeJSON(&buf, rows)
 	default:
-		t := table.Table{Header: []string{"model", "week", "version", "experiment", "params_hash", "feature_index", "feature_name", "value", "spread", "rank"}}
+		t := table.Table{Header: []string{"model", "week", "version", "experiment", "data_role", "params_hash", "feature_index", "feature_name", "value", "spread", "rank"}}
 		for _, r := range rows {
-			t.Add(table.User(r.Model), r.Week, r.Version, r.Experiment, r.ParamsHash, r.Index, table.User(r.Name), optFloat(r.Value), optFloat(r.Spread), optInt(r.Rank, false))
+			t.Add(table.User(r.Model), r.Week, r.Version, r.Experiment, table.User(r.DataRole), r.ParamsHash, r.Index, table.User(r.Name), optFloat(r.Value), optFloat(r.Spread), optInt(r.Rank, false))
 		}
 		err = t.WriteCSV(&buf)
 	}
@@ -169,7 +170,7 @@ func exportRows(g *globals, f *exportFlags) ([]exportRow, error) {
 // appendExportRows adds one record's features to rows.
 func appendExportRows(rows []exportRow, model string, wv tracker.WeekVersion, hash string, e *tracker.Experiment, names []string) []exportRow {
 	for i := range e.Value {
-		r := exportRow{Model: model, Week: wv.Week, Version: wv.Version, Experiment: e.Kind, ParamsHash: hash, Index: i, Name: experiments.FeatureName(names, i)}
+		r := exportRow{Model: model, Week: wv.Week, Version: wv.Version, Experiment: e.Kind, DataRole: tracker.RoleOf(e), ParamsHash: hash, Index: i, Name: experiments.FeatureName(names, i)}
 		if e.Rank[i] > 0 || !math.IsNaN(e.Value[i]) {
 			v, s, rank := roundTrip32(e.Value[i]), roundTrip32(e.Spread[i]), e.Rank[i]
 			r.Value, r.Spread, r.Rank = &v, &s, &rank

@@ -84,7 +84,7 @@ func TestExportOpensInLibreOffice(t *testing.T) {
 		}
 	}
 	for _, row := range got[1:] {
-		if name := row[6]; name == "3" || name == "1" || name == "2" || name == "4" {
+		if name := row[7]; name == "3" || name == "1" || name == "2" || name == "4" {
 			t.Errorf("LibreOffice evaluated a feature name as a formula: %q", row)
 		}
 	}
