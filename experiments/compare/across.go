@@ -48,8 +48,9 @@ type Unable struct {
 // at least one such series found it negligible and none found it clearly
 // there or could not tell. A series that did not measure the feature (a
 // drop-retrain of some features) makes no claim about it either way; a
-// record that can judge nothing (one seed, a sensitivity without a null)
-// is passed over and listed in unable, once per series and week.
+// record that cannot judge (one seed, a sensitivity without a null) makes
+// none either, except that a sensitivity of zero is negligible, and is
+// listed in unable, once per series and week.
 // Weight-based records never count. Candidates come in feature order.
 func NegligibleAcross(weeks [][]Labeled, kinds []string) (cands []Candidate, unable []Unable) {
 	width := 0
@@ -83,14 +84,15 @@ func NegligibleAcross(weeks [][]Labeled, kinds []string) (cands []Candidate, una
 					c.Retrained = &Retrained{Week: w, Label: l.Label, Value: r.Value[f], SE: se, Effect: effectAt(effects[w][i], f)}
 				}
 				e := effects[w][i]
-				if !use[w][i] || !e.Judged() || !measured(r, f) {
+				if !use[w][i] || !measured(r, f) {
 					continue
 				}
-				if e.Effect[f] != experiments.EffectNone {
-					ok = false
-					continue
+				switch {
+				case e.Effect[f] == experiments.EffectNone:
+					c.Support[w] = append(c.Support[w], l.Label)
+				case e.Judged():
+					ok = false // clearly there, or too loosely measured to tell
 				}
-				c.Support[w] = append(c.Support[w], l.Label)
 			}
 			ok = ok && len(c.Support[w]) > 0
 		}

@@ -17,6 +17,7 @@ func TestNegligibleAcross(t *testing.T) {
 	perturb := experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0.3, 0.01, 0.02, 0.01}, Rank: []int{1, 3, 2, 4}}
 	// A drop-retrain of features 1 and 2: 1 costs nothing, 2 costs 4 points.
 	drop := signed(experiments.KindDropRetrain, 3, []float64{nan, 0.0001, 0.04, nan}, []float64{nan, 0.0002, 0.002, nan})
+	zeroAt2 := experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0.3, 0.01, 0, 0.01}, Rank: []int{1, 3, 4, 2}}
 	weights := experiments.Result{Kind: experiments.KindWeightSum, Value: []float64{1, 1, 1, 1}, Rank: []int{1, 2, 3, 4}}
 	l := func(label string, r experiments.Result) Labeled { return Labeled{Label: label, Result: r} }
 	cases := []struct {
@@ -46,6 +47,12 @@ func TestNegligibleAcross(t *testing.T) {
 			weeks: [][]Labeled{{l("permutation", perm)}, {l("permutation", perm), l("drop-retrain", drop)}},
 			kinds: []string{experiments.KindPermutation},
 			want:  []int{1, 2},
+		},
+		{
+			name:   "a sensitivity of zero supports a feature, and its other values make no claim",
+			weeks:  [][]Labeled{{l("permutation", perm), l("perturb", zeroAt2)}},
+			want:   []int{1, 2},
+			unable: []Unable{{Label: "perturb", Why: whySensitivity, Week: 0}},
 		},
 		{
 			name:  "no weeks give none",
@@ -81,5 +88,9 @@ func TestNegligibleAcross(t *testing.T) {
 	}
 	if got := cands[0].Support; !reflect.DeepEqual(got, [][]string{{"permutation"}, {"permutation"}}) {
 		t.Errorf("support %v, want permutation in both weeks", got)
+	}
+	cands, _ = NegligibleAcross([][]Labeled{{l("permutation", perm), l("perturb", zeroAt2)}}, nil)
+	if got := cands[1].Support; !reflect.DeepEqual(got, [][]string{{"permutation", "perturb"}}) {
+		t.Errorf("feature 2's support %v, want permutation and the perturb of zero", got)
 	}
 }

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/tracker-ml/tracker/experiments"
@@ -83,6 +84,22 @@ func (cs Changes) Compared() int {
 		}
 	}
 	return n
+}
+
+// Unjudged says why no change of the week was judged: no feature measured
+// in both weeks, or the noise not learned yet; "" when some were.
+func (cs Changes) Unjudged() string {
+	switch {
+	case cs.Judged() > 0:
+		return ""
+	case cs.Compared() == 0:
+		return "no feature was measured in both weeks"
+	}
+	weeks := 0
+	for _, c := range cs {
+		weeks = max(weeks, c.Noise.Weeks)
+	}
+	return fmt.Sprintf("the week-to-week noise is not learned yet (%d of %d past weeks)", weeks, MinChanges)
 }
 
 // JudgeChanges judges each feature's change into week t of series (one

@@ -186,10 +186,23 @@ func TestJudgeChangesRules(t *testing.T) {
 			if cs[3].Significant != c.sig {
 				t.Errorf("significant = %v (p %g, %+v), want %v", cs[3].Significant, cs[3].P, cs[3].Noise, c.sig)
 			}
+			if got, want := cs.Unjudged() == "", c.learned; got != want {
+				t.Errorf("Unjudged() = %q, want a reason only when the noise is not learned", cs.Unjudged())
+			}
 			if got := cs.Significant(); got != b2i(c.sig) {
 				t.Errorf("%d features significant, want %d", got, b2i(c.sig))
 			}
 		})
+	}
+}
+
+func TestUnjudgedSaysWhy(t *testing.T) {
+	s := calmSeason(3)
+	if got, want := JudgeChanges(s, 2).Unjudged(), "the week-to-week noise is not learned yet (1 of 4 past weeks)"; got != want {
+		t.Errorf("week 2: %q, want %q", got, want)
+	}
+	if got, want := JudgeChanges(s, 0).Unjudged(), "no feature was measured in both weeks"; got != want {
+		t.Errorf("week 0: %q, want %q", got, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tracker-ml/tracker/experiments"
 )
@@ -15,8 +16,19 @@ const (
 	// the week's largest value, so a value measured too loosely to tell
 	// is not passed off as nothing.
 	NegligibleShare = 0.05
+	// NegligibleDrop is that bound for a record of only some features (a
+	// drop-retrain to confirm candidates): its largest value is the
+	// largest of the few it measured, often all small by design, so the
+	// bound is absolute, in the metric's units: half a point of accuracy
+	// or AUC, 0.005 of log loss.
+	NegligibleDrop = 0.005
 	// boundLevel is the one-sided confidence of that upper bound.
 	boundLevel = 0.95
+	// zeroShare: a sensitivity under a millionth of the record's largest
+	// is zero to the float precision of the computation: the output did
+	// not move for any copy (weights that cancel, a dead path, a constant
+	// column). That needs no null, and is negligible.
+	zeroShare = 1e-6
 )
 
 // NullKey names the per-feature null a sensitivity method may store in
@@ -38,13 +50,20 @@ type Effects struct {
 	// tested; Upper the one-sided 95% upper confidence bound of the value.
 	P, Upper []float64
 	Bound    float64 // the upper bound a negligible feature stays under; NaN when not used
-	// Why says why the record judges no feature ("" when it can judge):
-	// the kind, or its uncertainty, allows no verdict.
+	// Why says why the record cannot judge its features ("" when it
+	// can): the kind, or its uncertainty, allows no verdict. A sensitivity
+	// without a null still judges the values that are zero (Effect), and
+	// its unknown verdicts on the others are no claim at all.
 	Why string
 }
 
-// Judged reports whether the record can judge effects at all.
+// Judged reports whether the record can judge its features' effects.
 func (e Effects) Judged() bool { return e.Why == "" }
+
+// Any reports whether any feature's effect was judged.
+func (e Effects) Any() bool {
+	return slices.ContainsFunc(e.Effect, func(x experiments.Effect) bool { return x != experiments.EffectUnknown })
+}
 
 // JudgeEffects says, for each feature of r, whether its effect is clearly
 // there, negligible, or cannot be judged:
@@ -55,15 +74,18 @@ func (e Effects) Judged() bool { return e.Why == "" }
 //     repeats or seeds, the normal when unknown), Benjamini–Hochberg at Q
 //     across the measured features. A discovery is clearly there. The rest
 //     are negligible when the upper 95% bound, value + t x SE, is under
-//     NegligibleShare of the largest value of the week, and cannot be
-//     judged otherwise (too loosely measured). Features without a standard
+//     NegligibleShare of the record's largest value (NegligibleDrop for
+//     a record of only some features), and cannot be judged otherwise
+//     (too loosely measured). Features without a standard
 //     error cannot be judged; a record with none, such as a drop-retrain
 //     on one seed, judges nothing and says so in Why.
 //   - perturb and gradient measure how the output moves, which is never
 //     exactly zero for an input the model reads and has no zero to test
 //     against: with a stored null (NullKey) a feature whose value does not
 //     beat it is negligible and one whose value beats it by more than its
-//     upper-bound margin is clearly there; without one nothing is judged.
+//     upper-bound margin is clearly there; without one only a value zero
+//     to float precision (under a millionth of the largest: the output
+//     never moved) is judged, negligible, and the rest cannot be.
 //   - weight-based methods: nothing is judged, and Why says that no such
 //     verdict is possible from weights alone.
 //
@@ -80,7 +102,7 @@ func JudgeEffects(r experiments.Result) Effects {
 		if null := r.Extra[NullKey]; len(null) == n && n > 0 {
 			e.againstNull(r, null)
 		} else {
-			e.Why = whySensitivity
+			e.zeroOnly(r)
 		}
 	case experiments.KindPermutation, experiments.KindDropRetrain:
 		e.againstZero(r)
@@ -92,13 +114,18 @@ func JudgeEffects(r experiments.Result) Effects {
 
 func (e *Effects) againstZero(r experiments.Result) {
 	se, df := experiments.StandardErrors(r), degreesOfFreedom(r)
-	top := 0.0
+	top, all := 0.0, true
 	for f, v := range r.Value {
 		if measured(r, f) {
 			top = max(top, v)
+		} else {
+			all = false
 		}
 	}
 	e.Bound = NegligibleShare * top
+	if !all {
+		e.Bound = NegligibleDrop
+	}
 	tested := 0
 	for f, v := range r.Value {
 		if !measured(r, f) || math.IsNaN(se[f]) {
@@ -125,6 +152,24 @@ func (e *Effects) againstZero(r experiments.Result) {
 		case there[f]:
 			e.Effect[f] = experiments.EffectClear
 		case !math.IsNaN(e.Upper[f]) && e.Upper[f] < e.Bound:
+			e.Effect[f] = experiments.EffectNone
+		}
+	}
+}
+
+// zeroOnly judges a sensitivity without a null: a value zero to float
+// precision (under zeroShare of the largest) is negligible, nothing else is
+// judged, and Why says so.
+func (e *Effects) zeroOnly(r experiments.Result) {
+	e.Why = whySensitivity
+	top := 0.0
+	for f, v := range r.Value {
+		if measured(r, f) {
+			top = max(top, math.Abs(v))
+		}
+	}
+	for f, v := range r.Value {
+		if measured(r, f) && top > 0 && math.Abs(v) <= zeroShare*top {
 			e.Effect[f] = experiments.EffectNone
 		}
 	}

@@ -86,15 +86,26 @@ func TestJudgeEffects(t *testing.T) {
 			want: []experiments.Effect{unk, clear, unk, none},
 		},
 		{
+			name: "a drop-retrain of only small features bounds them in the metric's units, not against the largest of the few",
+			r:    signed(experiments.KindDropRetrain, 3, []float64{nan, 0.0003, -0.0002, 0.002}, []float64{nan, 0.0002, 0.0003, 0.002}),
+			want: []experiments.Effect{unk, none, none, unk},
+		},
+		{
 			name: "a weight-based method judges nothing: no such verdict is possible from weights alone",
 			r:    experiments.Result{Kind: experiments.KindOlden, Value: []float64{1, 0.001}, Rank: []int{1, 2}},
 			want: []experiments.Effect{unk, unk},
 			why:  whyWeights,
 		},
 		{
-			name: "a sensitivity without a null judges nothing, even a tiny value",
-			r:    experiments.Result{Kind: experiments.KindGradient, Value: []float64{1, 1e-9}, Rank: []int{1, 2}, Extra: map[string][]float64{experiments.SEKey: {0.01, 1e-10}}},
+			name: "a sensitivity without a null judges nothing, even a small value",
+			r:    experiments.Result{Kind: experiments.KindGradient, Value: []float64{1, 1e-4}, Rank: []int{1, 2}, Extra: map[string][]float64{experiments.SEKey: {0.01, 1e-5}}},
 			want: []experiments.Effect{unk, unk},
+			why:  whySensitivity,
+		},
+		{
+			name: "a sensitivity zero to float precision needs no null: the output never moved; the rest cannot be judged",
+			r:    experiments.Result{Kind: experiments.KindPerturb, Value: []float64{1, 1e-7, 1e-3, 0}, Rank: []int{1, 3, 2, 4}},
+			want: []experiments.Effect{unk, none, unk, none},
 			why:  whySensitivity,
 		},
 		{

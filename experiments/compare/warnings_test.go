@@ -55,8 +55,16 @@ func TestWarnings(t *testing.T) {
 		},
 		{
 			name:      "a sensitivity without a null judges no disagreement, and the line says why",
-			weightSum: weights, r: experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0, 7, 6, 5, 4, 3, 2, 1}, Rank: experiments.Rank([]float64{0, 7, 6, 5, 4, 3, 2, 1})},
+			weightSum: weights, r: experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0.5, 7, 6, 5, 4, 3, 2, 1}, Rank: experiments.Rank([]float64{0.5, 7, 6, 5, 4, 3, 2, 1})},
 			want: []string{"perturb: no disagreement with the weight-sum is judged: an output sensitivity cannot tell a small effect from none without a null"},
+		},
+		{
+			name:      "a sensitivity of zero where the weights are largest is no effect, and the others are not judged",
+			weightSum: weights, r: experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0, 0.1, 6, 5, 4, 3, 2, 7}, Rank: experiments.Rank([]float64{0, 0.1, 6, 5, 4, 3, 2, 7})},
+			want: []string{
+				"feature 0: weight-sum rank 1 of 8 but no measurable perturb effect (0): its large first-layer weights cancel or vanish downstream",
+				"perturb: no disagreement with the weight-sum is judged for its other features: an output sensitivity cannot tell a small effect from none without a null",
+			},
 		},
 		{
 			name:      "a drop-retrain of some features is not ranked among only those: a feature costing 5 points is no 'weak effect', one costing nothing is negligible, one with small weights and a clear effect says so without a rank",
