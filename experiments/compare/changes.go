@@ -25,8 +25,9 @@ type Change struct {
 	SE      float64 // the measurements' standard error of Delta, sqrt(se_a^2 + se_b^2); NaN when unknown
 	Noise   Noise   // the learned week-to-week noise it is judged against
 	// P is the p-value of "Delta is noise": the larger of the two-sided
-	// p-values against SE and against Noise; NaN when not judged (a week
-	// without the feature, or the noise not learned yet).
+	// p-values against SE and against Noise, 1 where it is plainly over Q;
+	// NaN when not judged (a week without the feature, or the noise not
+	// learned yet).
 	P           float64
 	Significant bool // P is among the week's discoveries at false discovery rate Q
 }
@@ -125,42 +126,58 @@ func (cs Changes) Unjudged() string {
 // retrain's randomness is most of a week's change and the standard error
 // does not see it.
 func JudgeChanges(series []experiments.Result, t int) Changes {
-	window := series[max(0, t-Lookback) : t+1]
-	abnormal := make([][]bool, len(window))
-	var cs Changes
-	for k := range window {
-		cs = judge(window, k, abnormal)
-		abnormal[k] = make([]bool, len(cs))
-		for f, c := range cs {
+	lo := max(0, t-Lookback)
+	return JudgeWeeks(series[lo:t+1], t-lo)[t-lo]
+}
+
+// JudgeSeason is JudgeChanges for every week of series at once, in time
+// linear in its length: week t's verdicts are JudgeChanges(series, t).
+func JudgeSeason(series []experiments.Result) []Changes { return JudgeWeeks(series, 0) }
+
+// JudgeWeeks is JudgeSeason for the weeks from from on, the weeks before
+// being only the past they learn from: out[t] is nil for t < from.
+func JudgeWeeks(series []experiments.Result, from int) []Changes {
+	s := prepare(series)
+	// A first pass judges each week against all its past changes; the
+	// second learns each week's noise from the changes the first found
+	// normal. Both read only the NoiseChanges weeks before the week they
+	// judge, so a verdict reads only the Lookback weeks before its own.
+	abnormal := make([][]bool, len(series))
+	first := make([]Changes, len(series))
+	for k := max(0, from-NoiseChanges); k < len(series); k++ {
+		first[k] = s.judge(k, nil, nil)
+		abnormal[k] = make([]bool, len(first[k]))
+		for f, c := range first[k] {
 			abnormal[k][f] = c.Significant
 		}
 	}
-	return cs
+	out := make([]Changes, len(series))
+	for k := from; k < len(series); k++ {
+		out[k] = s.judge(k, abnormal, first[k])
+	}
+	return out
 }
 
-// judge is the verdict on week k of window, whose earlier weeks' abnormal
-// changes are known.
-func judge(window []experiments.Result, k int, abnormal [][]bool) Changes {
-	cur := window[k]
-	n := len(cur.Value)
+// judge is the verdict on week k, its noise learned from the past changes
+// that abnormal does not mark (all of them when abnormal is nil); prior is
+// the verdict from all of them, when known.
+func (s *season) judge(k int, abnormal [][]bool, prior Changes) Changes {
+	n := len(s.series[k].Value)
 	out := make(Changes, n)
-	noise := learnNoise(window, k, abnormal)
-	var prev experiments.Result
-	if k > 0 {
-		prev = window[k-1]
-	}
-	seCur, sePrev := experiments.StandardErrors(cur), experiments.StandardErrors(prev)
-	dfCur, dfPrev := degreesOfFreedom(cur), degreesOfFreedom(prev)
+	noise := s.learnNoise(k, abnormal, prior)
 	ps := make([]float64, n)
 	for f := range n {
 		c := Change{Feature: f, Delta: math.NaN(), SE: math.NaN(), Noise: noise[f], P: math.NaN()}
-		if k > 0 && measured(cur, f) && measured(prev, f) {
-			c.Delta = cur.Value[f] - prev.Value[f]
-			c.SE = math.Hypot(seCur[f], sePrev[f])
+		if k > 0 {
+			c.Delta = s.delta[k][f]
+		}
+		if !math.IsNaN(c.Delta) {
+			seCur, sePrev := s.se[k][f], s.se[k-1][f]
+			c.SE = math.Hypot(seCur, sePrev)
 			if c.Noise.Learned {
 				c.P = pAgainst(c.Delta, c.Noise.Scale, c.Noise.DF)
-				if !math.IsNaN(c.SE) {
-					c.P = max(c.P, pAgainst(c.Delta, c.SE, welch(seCur[f], dfCur[f], sePrev[f], dfPrev[f])))
+				if !math.IsNaN(c.SE) && c.P <= Q {
+					c.P = max(c.P, pAgainst(c.Delta, c.SE, welch(seCur, s.df[k][f], sePrev, s.df[k-1][f])))
 				}
 			}
 		}
@@ -175,7 +192,10 @@ func judge(window []experiments.Result, k int, abnormal [][]bool) Changes {
 
 // pAgainst is the two-sided p-value of a change d against a scale s on df
 // degrees of freedom. A zero scale (the values never moved) makes any
-// change certain and no change none.
+// change certain and no change none. Under 1.96 scales (the normal's 5%
+// point, which every t's exceeds) the p-value is over Q = 5% and no
+// procedure at Q can call it, so it is given as 1 and not computed: most
+// features of most weeks.
 func pAgainst(d, s, df float64) float64 {
 	if s == 0 {
 		if d == 0 {
@@ -183,5 +203,12 @@ func pAgainst(d, s, df float64) float64 {
 		}
 		return 0
 	}
+	if math.Abs(d/s) < notAtQ {
+		return 1
+	}
 	return tDist(df).twoSided(d / s)
 }
+
+// notAtQ is the |t| under which a two-sided p-value exceeds Q for any
+// degrees of freedom: the normal's 1-Q/2 point.
+var notAtQ = tDist(math.Inf(1)).quantile(1 - Q/2)

@@ -12,11 +12,11 @@ import (
 // standard error at all), each with its own retrain noise.
 var seasons = []struct {
 	name string
-	s    season
+	s    testSeason
 }{
-	{"permutation", season{kind: experiments.KindPermutation, samples: 5, effect: plantedEffects(), retrain: 0.1, floor: 0.003, sampling: 0.004}},
-	{"perturb", season{kind: experiments.KindPerturb, samples: 100, effect: plantedEffects(), retrain: 0.1, floor: 0.005, sampling: 0.02}},
-	{"weight-sum", season{kind: experiments.KindWeightSum, samples: 1, effect: plantedEffects(), retrain: 0.05, floor: 0.01}},
+	{"permutation", testSeason{kind: experiments.KindPermutation, samples: 5, effect: plantedEffects(), retrain: 0.1, floor: 0.003, sampling: 0.004}},
+	{"perturb", testSeason{kind: experiments.KindPerturb, samples: 100, effect: plantedEffects(), retrain: 0.1, floor: 0.005, sampling: 0.02}},
+	{"weight-sum", testSeason{kind: experiments.KindWeightSum, samples: 1, effect: plantedEffects(), retrain: 0.05, floor: 0.01}},
 }
 
 // TestANoChangeSeasonGivesAboutQFalseDiscoveries: when nothing changes,
@@ -227,20 +227,28 @@ func TestLearnNoise(t *testing.T) {
 	if nz := LearnNoise(s, 3)[1]; nz.Learned || nz.Weeks != 2 || !math.IsNaN(nz.Scale) {
 		t.Errorf("before week 3 there are 2 past changes: %+v; want not learned", nz)
 	}
-	// Bands: the BandRanks nearest in rank, at the ends the first or last
-	// BandRanks.
+	// Bands: about BandRanks features each, the feature near the middle
+	// of its own except at the top.
 	vals := make([]float64, 25)
 	for f := range vals {
-		vals[f] = float64(25 - f)
+		vals[f] = float64(25 - f) // feature f ranks f+1
 	}
-	b := bands(hist(experiments.KindPermutation, 0, vals)[0], 25)
-	for f, want := range map[int][]int{0: {0, 9}, 12: {7, 16}, 24: {15, 24}} {
-		if got := b[f]; len(got) != BandRanks || got[0] != want[0] || got[BandRanks-1] != want[1] {
-			t.Errorf("band of feature %d: %v, want features %d to %d", f, got, want[0], want[1])
+	groups, of := bands(hist(experiments.KindPermutation, 0, vals)[0], 25)
+	for f := range vals {
+		band := groups[of[f]]
+		lo, hi := band[0], band[len(band)-1]
+		if f < lo || f > hi || len(band) < BandRanks/2 || len(band) > BandRanks+BandRanks/2 {
+			t.Errorf("feature %d's band is %d to %d", f, lo, hi)
+		}
+		if mid := float64(lo+hi) / 2; f >= BandRanks/2 && math.Abs(float64(f)-mid) > float64(BandRanks)/4+0.5 {
+			t.Errorf("feature %d sits %g from the middle of its band %d to %d", f, math.Abs(float64(f)-mid), lo, hi)
 		}
 	}
-	if got := bands(hist(experiments.KindPermutation, 0, vals[:4])[0], 4)[2]; len(got) != 4 {
-		t.Errorf("band of a 4-feature model: %v, want all 4", got)
+	if band := groups[of[8]]; band[0] != 5 || band[len(band)-1] != 14 {
+		t.Errorf("feature 8's band: %v, want 5 to 14 from the shifted grid", band)
+	}
+	if groups, of := bands(hist(experiments.KindPermutation, 0, vals[:4])[0], 4); len(groups[of[2]]) != 4 {
+		t.Errorf("band of a 4-feature model: %v, want all 4", groups[of[2]])
 	}
 	// A noisy band does not hide a calm feature's own scale for long: with
 	// NoiseChanges own changes the feature weighs more than the band.
@@ -307,5 +315,59 @@ func TestTails(t *testing.T) {
 	}
 	if df := welch(1, inf, 1, inf); !math.IsInf(df, 1) {
 		t.Errorf("welch of two normal errors = %g, want +Inf", df)
+	}
+}
+
+// TestAVerdictReadsOnlyItsLookback: judging a whole season at once gives
+// each week the verdict of judging it alone, from its Lookback weeks, so
+// commands that read more or less history agree.
+func TestAVerdictReadsOnlyItsLookback(t *testing.T) {
+	series := seasons[1].s.weeks(5, 2*Lookback+6, func(w int, eff []float64) {
+		if w%9 == 8 {
+			eff[60] = 0.3 // a feature that comes and goes
+		}
+	})
+	all := JudgeSeason(series)
+	later := JudgeWeeks(series, Lookback)
+	for w := range series {
+		if w >= Lookback && !sameChanges(later[w], all[w]) {
+			t.Fatalf("week %d judged from week %d on differs from the whole season's", w, Lookback)
+		}
+		alone := JudgeSeason(series[max(0, w-Lookback) : w+1])
+		got := alone[len(alone)-1]
+		for f := range got {
+			a, b := got[f], all[w][f]
+			if a.Significant != b.Significant || !sameFloat(a.P, b.P) || !sameFloat(a.Noise.Scale, b.Noise.Scale) {
+				t.Fatalf("week %d feature %d: alone %+v, in the season %+v", w, f, a, b)
+			}
+		}
+	}
+}
+
+func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+
+func sameChanges(a, b Changes) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for f := range a {
+		if a[f].Significant != b[f].Significant || !sameFloat(a[f].P, b[f].P) || !sameFloat(a[f].Noise.Scale, b[f].Noise.Scale) {
+			return false
+		}
+	}
+	return true
+}
+
+// BenchmarkJudgeSeason judges every week of an 82-feature season, as
+// query feature does for each series it shows.
+func BenchmarkJudgeSeason(b *testing.B) {
+	for _, weeks := range []int{12 + Lookback, 52 + Lookback, 520} {
+		series := seasons[1].s.weeks(1, weeks, nil)
+		b.Run(itoa(weeks)+"weeks", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				JudgeSeason(series)
+			}
+		})
 	}
 }

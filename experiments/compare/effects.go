@@ -46,8 +46,9 @@ const (
 // Effects is the verdict on every feature's effect in one record.
 type Effects struct {
 	Effect []experiments.Effect // per feature
-	// P is the one-sided p-value of "no positive effect", NaN where not
-	// tested; Upper the one-sided 95% upper confidence bound of the value.
+	// P is the one-sided p-value of "no positive effect" (1 where it is
+	// plainly over Q), NaN where not tested; Upper the one-sided 95% upper
+	// confidence bound of the value.
 	P, Upper []float64
 	Bound    float64 // the upper bound a negligible feature stays under; NaN when not used
 	// Why says why the record cannot judge its features ("" when it
@@ -126,6 +127,7 @@ func (e *Effects) againstZero(r experiments.Result) {
 	if !all {
 		e.Bound = NegligibleDrop
 	}
+	quantiles := map[tDist]float64{} // one per degrees of freedom: most records have one
 	tested := 0
 	for f, v := range r.Value {
 		if !measured(r, f) || math.IsNaN(se[f]) {
@@ -139,7 +141,15 @@ func (e *Effects) againstZero(r experiments.Result) {
 			e.P[f], e.Upper[f] = 1, v
 		default:
 			t := tDist(df[f])
-			e.P[f], e.Upper[f] = t.upper(v/se[f]), v+t.quantile(boundLevel)*se[f]
+			q, ok := quantiles[t]
+			if !ok {
+				q = t.quantile(boundLevel)
+				quantiles[t] = q
+			}
+			e.P[f], e.Upper[f] = 1, v+q*se[f]
+			if v/se[f] >= notAtQOne {
+				e.P[f] = t.upper(v / se[f])
+			}
 		}
 	}
 	if tested == 0 {
@@ -194,6 +204,10 @@ func (e *Effects) againstNull(r experiments.Result, null []float64) {
 		}
 	}
 }
+
+// notAtQOne is the t under which a one-sided p-value exceeds Q for any
+// degrees of freedom: the normal's 1-Q point.
+var notAtQOne = tDist(math.Inf(1)).quantile(1 - Q)
 
 func nans(n int) []float64 {
 	out := make([]float64, n)

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 
@@ -23,8 +24,8 @@ const (
 	// uncertain to judge by, and one odd week would decide it.
 	MinChanges = 4
 	// BandRanks is how many features of similar size share their changes
-	// while each one's own history is short: the 10 nearest in rank by
-	// |value| in the week before the change, the feature itself included.
+	// while each one's own history is short: a band of 10 by rank of
+	// |value| in the week before the change, the feature near its middle.
 	// Features that matter equally little are about equally noisy; the top
 	// ones are not like the tail.
 	BandRanks = 10
@@ -33,8 +34,11 @@ const (
 	// (Smyth 2004, limma), so a feature with a short history leans on its
 	// band and one with a long history speaks for itself.
 	PriorDF = 8
-	// Lookback is how many weeks before a judged week its noise reads.
-	Lookback = NoiseChanges + 1
+	// Lookback is how many weeks before a judged week its verdict reads:
+	// its noise reads the changes of the NoiseChanges weeks before it, and
+	// whether each of those was normal reads the NoiseChanges weeks before
+	// that one.
+	Lookback = 2*NoiseChanges + 1
 )
 
 const (
@@ -68,20 +72,77 @@ func LearnNoise(series []experiments.Result, t int) []Noise {
 	return out
 }
 
-// learnNoise is each feature's noise before week t of window, learned from
-// the normal changes before week t: its own last up to NoiseChanges
-// changes between consecutive recorded weeks that were not themselves
-// significant (abnormal[k][f] marks the change into week k), and those of
-// the other features of its band (the BandRanks nearest in rank by |value|
-// in week t-1). The scale of a list of changes is 1.4826 x their median
-// |change|, and the feature's is
+// season is a series prepared for judging: each week's change per feature
+// (NaN where either week did not measure it), and its standard errors and
+// their degrees of freedom.
+type season struct {
+	series []experiments.Result
+	delta  [][]float64 // [week][feature], nil for week 0
+	se, df [][]float64
+	buf    []float64 // scratch for medians
+	band   map[int]banding
+}
+
+// banding is one week's bands (see bands).
+type banding struct {
+	groups [][]int
+	of     []int
+}
+
+// bands is week k's bands, computed once.
+func (s *season) bands(k int) ([][]int, []int) {
+	b, ok := s.band[k]
+	if !ok {
+		b.groups, b.of = bands(s.series[k], len(s.series[k].Value))
+		s.band[k] = b
+	}
+	return b.groups, b.of
+}
+
+func prepare(series []experiments.Result) *season {
+	s := &season{series: series, delta: make([][]float64, len(series)), se: make([][]float64, len(series)), df: make([][]float64, len(series)), band: map[int]banding{}}
+	for k, r := range series {
+		s.se[k], s.df[k] = experiments.StandardErrors(r), degreesOfFreedom(r)
+		if k == 0 {
+			continue
+		}
+		s.delta[k] = make([]float64, len(r.Value))
+		for f := range r.Value {
+			s.delta[k][f] = math.NaN()
+			if measured(r, f) && measured(series[k-1], f) {
+				s.delta[k][f] = r.Value[f] - series[k-1].Value[f]
+			}
+		}
+	}
+	return s
+}
+
+// change is feature f's change into week k, NaN where there is none or
+// abnormal marks it as not normal.
+func (s *season) change(k, f int, abnormal [][]bool) float64 {
+	if f >= len(s.delta[k]) || (abnormal != nil && f < len(abnormal[k]) && abnormal[k][f]) {
+		return math.NaN()
+	}
+	return s.delta[k][f]
+}
+
+// learnNoise is each feature's noise before week t, learned from the
+// normal changes of the NoiseChanges weeks before it (those abnormal does
+// not mark; all when abnormal is nil): its own, and those of the other
+// features of its band (about BandRanks features of its size by |value|
+// in week t-1, see bands). The scale of a list of changes is 1.4826 x
+// their median |change|, the band's taken over all its features' changes,
+// and the feature's is
 //
 //	scale^2 = (d0 x band^2 + d x own^2) / (d0 + d),  df = d0 + d
 //
 // with d = 0.37 x its own count and d0 = min(PriorDF, 0.37 x the band's
 // count). A feature week t-1 did not measure has no band and no noise.
-func learnNoise(window []experiments.Result, t int, abnormal [][]bool) []Noise {
-	n := len(window[t].Value)
+//
+// prior, when given, is the noise learned before week t from all its past
+// changes: a band none of whose changes abnormal marks keeps it.
+func (s *season) learnNoise(t int, abnormal [][]bool, prior Changes) []Noise {
+	n := len(s.series[t].Value)
 	out := make([]Noise, n)
 	for f := range out {
 		out[f].Scale, out[f].DF = math.NaN(), math.NaN()
@@ -89,44 +150,65 @@ func learnNoise(window []experiments.Result, t int, abnormal [][]bool) []Noise {
 	if t < 1 {
 		return out
 	}
-	type change struct {
-		d    float64
-		week int
-	}
-	width := len(window[t-1].Value)
-	own := make([][]change, width)
-	for f := range own {
-		for k := t - 1; k >= 1 && len(own[f]) < NoiseChanges; k-- {
-			if measured(window[k], f) && measured(window[k-1], f) && !(f < len(abnormal[k]) && abnormal[k][f]) {
-				own[f] = append(own[f], change{window[k].Value[f] - window[k-1].Value[f], k})
+	// Each feature's own normal |changes| of the weeks before t, and the
+	// weeks they come from (bit t-k for week k).
+	lo, width := max(1, t-NoiseChanges), len(s.series[t-1].Value)
+	abs := make([][]float64, width)
+	weeks := make([]uint64, width)
+	flat := make([]float64, width*NoiseChanges)
+	dropped := make([]bool, width) // an abnormal change was left out
+	for f := range width {
+		abs[f] = flat[f*NoiseChanges : f*NoiseChanges : (f+1)*NoiseChanges]
+		for k := lo; k < t; k++ {
+			d := s.change(k, f, abnormal)
+			if !math.IsNaN(d) {
+				abs[f] = append(abs[f], math.Abs(d))
+				weeks[f] |= 1 << (t - k)
+			} else if f < len(s.delta[k]) && !math.IsNaN(s.delta[k][f]) {
+				dropped[f] = true
 			}
 		}
 	}
-	for f, band := range bands(window[t-1], n) {
-		var mine, others []float64
-		weeks := map[int]bool{}
-		for _, c := range own[f] {
-			mine = append(mine, c.d)
-			weeks[c.week] = true
+	groups, of := s.bands(t - 1)
+	type pool struct {
+		done, same bool // computed; no member dropped a change
+		scale      float64
+		count      int
+		weeks      uint64
+	}
+	pools := make([]pool, len(groups))
+	for f := range min(n, width) {
+		g := of[f]
+		if g < 0 {
+			continue
 		}
-		for _, g := range band {
-			if g == f {
-				continue
-			}
-			for _, c := range own[g] {
-				others = append(others, c.d)
-				weeks[c.week] = true
-			}
+		p := &pools[g]
+		if !p.done && prior != nil {
+			p.same = !slices.ContainsFunc(groups[g], func(h int) bool { return dropped[h] })
 		}
-		nz := Noise{Own: len(mine), Band: len(others), Weeks: len(weeks), Scale: math.NaN(), DF: math.NaN()}
-		d, d0 := madEfficiency*float64(len(mine)), min(PriorDF, madEfficiency*float64(len(others)))
+		if p.same && f < len(prior) {
+			out[f] = prior[f].Noise
+			p.done = true
+			continue
+		}
+		if !p.done {
+			all := s.buf[:0]
+			for _, h := range groups[g] {
+				all = append(all, abs[h]...)
+				p.weeks |= weeks[h]
+			}
+			p.count, p.scale, p.done = len(all), scaleAbs(all), true
+			s.buf = all[:0]
+		}
+		nz := Noise{Own: len(abs[f]), Band: p.count - len(abs[f]), Weeks: bits.OnesCount64(p.weeks), Scale: math.NaN(), DF: math.NaN()}
+		d, d0 := madEfficiency*float64(nz.Own), min(PriorDF, madEfficiency*float64(nz.Band))
 		if nz.Weeks >= MinChanges && d+d0 > 0 {
 			v := 0.0
 			if d > 0 {
-				v += d * math.Pow(scale(mine), 2)
+				v += d * math.Pow(scaleAbs(append(s.buf[:0], abs[f]...)), 2)
 			}
 			if d0 > 0 {
-				v += d0 * math.Pow(scale(others), 2)
+				v += d0 * p.scale * p.scale
 			}
 			nz.Scale, nz.DF, nz.Learned = math.Sqrt(v/(d+d0)), d+d0, true
 		}
@@ -135,11 +217,14 @@ func learnNoise(window []experiments.Result, t int, abnormal [][]bool) []Noise {
 	return out
 }
 
-// bands is, for each feature r measured, its band: the BandRanks features
-// nearest to it in rank by |value| (itself included; all of them when r
-// measured fewer), so a feature is pooled with features of its own size
-// wherever it ranks, not with the top of a block it happens to end.
-func bands(r experiments.Result, n int) map[int][]int {
+// bands groups the features r measured by |value|, largest first, into
+// bands of BandRanks on two grids, the second shifted by half a band, a
+// last band of fewer than half that joining the one before; each feature
+// gets the band it sits nearest the middle of (of[f] indexes groups, -1
+// where r did not measure f). So a feature is pooled with features of its
+// own size wherever it ranks, at the cost of one median per band rather
+// than one per feature.
+func bands(r experiments.Result, n int) (groups [][]int, of []int) {
 	var order []int
 	for f := range min(n, len(r.Value)) {
 		if measured(r, f) {
@@ -156,12 +241,39 @@ func bands(r experiments.Result, n int) map[int][]int {
 		}
 		return 0
 	})
-	out := make(map[int][]int, len(order))
-	for p, f := range order {
-		lo := max(0, min(p-BandRanks/2, len(order)-BandRanks))
-		out[f] = order[lo:min(len(order), lo+BandRanks)]
+	of = make([]int, n)
+	for f := range of {
+		of[f] = -1
 	}
-	return out
+	// dist[p] is how far position p sits from the middle of its band so far.
+	dist := make([]float64, len(order))
+	for _, start := range []int{0, BandRanks / 2} {
+		if start > 0 && len(order) <= start {
+			break
+		}
+		var cuts []int
+		for c := start; c < len(order); c += BandRanks {
+			cuts = append(cuts, c)
+		}
+		if k := len(cuts); k > 1 && len(order)-cuts[k-1] < BandRanks/2 {
+			cuts = cuts[:k-1]
+		}
+		for i, lo := range cuts {
+			hi := len(order)
+			if i+1 < len(cuts) {
+				hi = cuts[i+1]
+			}
+			g := len(groups)
+			groups = append(groups, order[lo:hi])
+			mid := float64(lo+hi-1) / 2
+			for p := lo; p < hi; p++ {
+				if d := math.Abs(float64(p) - mid); of[order[p]] < 0 || d < dist[p] {
+					of[order[p]], dist[p] = g, d
+				}
+			}
+		}
+	}
+	return groups, of
 }
 
 // scale is the robust standard deviation of changes: 1.4826 x the median
@@ -172,6 +284,11 @@ func scale(changes []float64) float64 {
 	for i, d := range changes {
 		abs[i] = math.Abs(d)
 	}
+	return scaleAbs(abs)
+}
+
+// scaleAbs is scale of changes already made absolute, which it reorders.
+func scaleAbs(abs []float64) float64 {
 	if s := madScale * median(abs); s > 0 || math.IsNaN(s) {
 		return s
 	}

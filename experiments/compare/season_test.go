@@ -17,7 +17,7 @@ import (
 // distribution of the other inputs and the label as it was), so there the
 // floor does not apply and only the sampling remains; a sensitivity or a
 // weight sum of such a feature moves with the retrain's random weights.
-type season struct {
+type testSeason struct {
 	kind     string
 	samples  int       // repeats, pivots or seeds
 	effect   []float64 // the true effect per feature
@@ -38,7 +38,7 @@ func plantedEffects() []float64 {
 }
 
 // week draws one week's record with true effects eff.
-func (s season) week(rng *rand.Rand, eff []float64) experiments.Result {
+func (s testSeason) week(rng *rand.Rand, eff []float64) experiments.Result {
 	n := len(eff)
 	r := experiments.Result{Kind: s.kind, Params: map[string]string{sampleParam[s.kind]: itoa(s.samples)}, Value: make([]float64, n), Spread: make([]float64, n)}
 	g := 1 + s.global*rng.NormFloat64()
@@ -67,7 +67,7 @@ func (s season) week(rng *rand.Rand, eff []float64) experiments.Result {
 
 // weeks draws a season of n weeks; change, when given, sets week w's true
 // effects from the planted ones.
-func (s season) weeks(seed uint64, n int, change func(w int, eff []float64)) []experiments.Result {
+func (s testSeason) weeks(seed uint64, n int, change func(w int, eff []float64)) []experiments.Result {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	out := make([]experiments.Result, n)
 	for w := range out {

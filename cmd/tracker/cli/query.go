@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -139,22 +140,32 @@ func (t *featureView) judge(h *tracker.History, from int) {
 			t.verdicts[wi][si].change = compare.Change{Delta: math.NaN(), SE: math.NaN(), P: math.NaN(), Noise: compare.Noise{Scale: math.NaN(), DF: math.NaN()}}
 		}
 	}
+	// Each series is judged on its own, so they are judged side by side:
+	// judging, not reading, is most of the time of a long query.
+	var wg sync.WaitGroup
 	for si, s := range t.Series {
-		series := resultsOf(h.Follow(s.Key, s.Label).Records)
-		for wi, wv := range t.Weeks {
-			hw := from + wi
-			if hw >= len(h.Weeks) || h.Weeks[hw] != wv || !t.Cells[wi][si].OK {
-				continue // a week ingested between the two reads: no verdict
-			}
-			cv := &t.verdicts[wi][si]
-			// A change the table shows is judged: not the first week's,
-			// whose week before is past only.
-			if cs := compare.JudgeChanges(series, hw); t.Feature < len(cs) && !math.IsNaN(t.Cells[wi][si].Delta) {
-				cv.change, cv.modelWide = cs[t.Feature], cs.ModelWide()
-			}
-			if e := compare.JudgeEffects(series[hw]); t.Feature < len(e.Effect) {
-				cv.effect = e.Effect[t.Feature]
-			}
+		wg.Go(func() { t.judgeSeries(h, from, si, s) })
+	}
+	wg.Wait()
+}
+
+// judgeSeries fills in series si's verdicts.
+func (t *featureView) judgeSeries(h *tracker.History, from, si int, s *tracker.Series) {
+	series := resultsOf(h.Follow(s.Key, s.Label).Records)
+	season := compare.JudgeWeeks(series, from)
+	for wi, wv := range t.Weeks {
+		hw := from + wi
+		if hw >= len(h.Weeks) || h.Weeks[hw] != wv || !t.Cells[wi][si].OK {
+			continue // a week ingested between the two reads: no verdict
+		}
+		cv := &t.verdicts[wi][si]
+		// A change the table shows is judged: not the first week's, whose
+		// week before is past only.
+		if cs := season[hw]; t.Feature < len(cs) && !math.IsNaN(t.Cells[wi][si].Delta) {
+			cv.change, cv.modelWide = cs[t.Feature], cs.ModelWide()
+		}
+		if e := compare.JudgeEffects(series[hw]); t.Feature < len(e.Effect) {
+			cv.effect = e.Effect[t.Feature]
 		}
 	}
 }
