@@ -51,6 +51,7 @@ type Effects struct {
 	// confidence bound of the value.
 	P, Upper []float64
 	Bound    float64 // the upper bound a negligible feature stays under; NaN when not used
+	Partial  bool    // the record measured only some features, so Bound is NegligibleDrop
 	// Why says why the record cannot judge its features ("" when it
 	// can): the kind, or its uncertainty, allows no verdict. A sensitivity
 	// without a null still judges the values that are zero (Effect), and
@@ -125,7 +126,7 @@ func (e *Effects) againstZero(r experiments.Result) {
 	}
 	e.Bound = NegligibleShare * top
 	if !all {
-		e.Bound = NegligibleDrop
+		e.Bound, e.Partial = NegligibleDrop, true
 	}
 	quantiles := map[tDist]float64{} // one per degrees of freedom: most records have one
 	tested := 0

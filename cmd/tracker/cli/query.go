@@ -558,7 +558,11 @@ func weekNotes(v *tracker.WeekView, verdicts weekVerdicts) []string {
 	case why != "":
 		out = append(out, "negligible: not judged, "+why)
 	default:
-		out = append(out, fmt.Sprintf("negligible: indistinguishable from no effect (one-sided, false discovery rate %g%%) with an upper bound under %g%% of the largest value; empty where it cannot be judged", 100*compare.Q, 100*compare.NegligibleShare))
+		bound := fmt.Sprintf("%g%% of the largest value", 100*compare.NegligibleShare)
+		if verdicts.effects.Partial {
+			bound = fmt.Sprintf("%g, in the metric's units, as the record measured only some features", verdicts.effects.Bound)
+		}
+		out = append(out, fmt.Sprintf("negligible: indistinguishable from no effect (one-sided, false discovery rate %g%%) with an upper bound under %s; empty where it cannot be judged", 100*compare.Q, bound))
 	}
 	return out
 }

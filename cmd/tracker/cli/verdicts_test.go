@@ -271,3 +271,37 @@ func TestQueryNegligible(t *testing.T) {
 		t.Errorf("query negligible with perturb only: exit %d, out %q, err %q", r.code, r.out, r.err)
 	}
 }
+
+// TestQueryWeekNotesSayHowVerdictsWereReached: under the table, query week
+// says how its verdicts were reached, or why none could be.
+func TestQueryWeekNotesSayHowVerdictsWereReached(t *testing.T) {
+	db := verdictStore(t, verdictWeeks)
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"a judged permutation week counts its significant changes and states the negligible rule",
+			[]string{verdictWeek(legacyDies), "--experiment", "permutation"},
+			[]string{"significant: 1 of 12 changes, beyond both the standard error and the week-to-week noise", "with an upper bound under 5% of the largest value"}},
+		{"an early week says the noise is not learned yet",
+			[]string{verdictWeek(3), "--experiment", "permutation"},
+			[]string{"significant: not judged, the week-to-week noise is not learned yet (2 of 4 past weeks)"}},
+		{"a weight-based week judges no effect",
+			[]string{"--experiment", "weight-sum"},
+			[]string{"negligible: not judged, no such verdict is possible from weights alone"}},
+		{"a drop-retrain of some features bounds in the metric's units",
+			[]string{"--experiment", "drop-retrain"},
+			[]string{"with an upper bound under 0.005, in the metric's units, as the record measured only some features"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := mustRun(t, db, append([]string{"query", "week", "--format", "table"}, c.args...)...)
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("query week %v lacks %q:\n%s", c.args, w, out)
+				}
+			}
+		})
+	}
+}
