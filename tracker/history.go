@@ -58,6 +58,72 @@ func (s *Store) HistoryOf(model string, weeks []WeekVersion) (*History, error) {
 	return h, nil
 }
 
+// HistoryBack reads the newest n weeks that have a version (all when
+// n <= 0) and up to back weeks before them, oldest first, for a reader
+// that judges each of the n by the weeks before it (a week's change
+// against the noise learned from its past). from is the index of the
+// first of the n weeks in the history.
+func (s *Store) HistoryBack(model string, n, back int) (h *History, from int, err error) {
+	want := 0
+	if n > 0 {
+		want = n + max(0, back)
+	}
+	weeks, err := s.Weeks(model, want)
+	if err != nil {
+		return nil, 0, err
+	}
+	if h, err = s.HistoryOf(model, weeks); err != nil {
+		return nil, 0, err
+	}
+	if n > 0 {
+		from = max(0, len(weeks)-n)
+	}
+	return h, from, nil
+}
+
+// Since is the history from week i on: what a reader that read weeks
+// before i for their past shows. It shares h's slices.
+func (h *History) Since(i int) *History {
+	return &History{Model: h.Model, Weeks: h.Weeks[i:], Versions: h.Versions[i:], Names: h.Names, Records: h.Records[i:]}
+}
+
+// SeriesUpTo is one series (a SeriesKey) across week and the up to back
+// weeks with a version before it, oldest first: the past a judgement of
+// that week reads. week must have a version.
+func (s *Store) SeriesUpTo(model, week, series, label string, back int) (*SeriesHistory, error) {
+	weeks, err := s.Weeks(model, 0)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(weeks, func(w WeekVersion) bool { return w.Week == week })
+	if i < 0 {
+		return nil, fact.Errorf(ErrNotFound, "model %q has no version for week %s", model, week)
+	}
+	h, err := s.HistoryOf(model, weeks[max(0, i-back):i+1])
+	if err != nil {
+		return nil, err
+	}
+	return h.Follow(series, label), nil
+}
+
+// AllSeries is every series any week of the history records, labelled
+// and ordered as LabelSeries does, so one label names one series in every
+// week.
+func (h *History) AllSeries(order func(kind string) int) []*Series {
+	var all []*Series
+	seen := map[string]bool{}
+	for _, exps := range h.Records {
+		for _, e := range exps {
+			if key := SeriesKey(e.Kind, e.Params); !seen[key] {
+				seen[key] = true
+				all = append(all, &Series{Kind: e.Kind, Params: e.Params, Key: key})
+			}
+		}
+	}
+	LabelSeries(all, order)
+	return all
+}
+
 // Newest is the index of the history's newest week.
 func (h *History) Newest() int { return len(h.Weeks) - 1 }
 

@@ -89,3 +89,55 @@ func TestFeatureTableChangesAndRefusals(t *testing.T) {
 		t.Errorf("an unrecorded kind: %v, want ErrNoRecord", err)
 	}
 }
+
+// TestReadsWithAPast: HistoryBack reads the weeks a reader shows and the
+// past its judgements learn from; SeriesUpTo reads one series up to a
+// week; AllSeries labels the series of every week alike.
+func TestReadsWithAPast(t *testing.T) {
+	s, _ := newStore(t)
+	for i := range 6 {
+		mustIngest(t, s, request("m", week(i), model(t, uint64(i+1), small)))
+	}
+	cases := []struct {
+		name          string
+		n, back       int
+		weeks, from   int
+		first, shown0 string
+	}{
+		{"the newest 2 weeks and 3 before them", 2, 3, 5, 3, week(1), week(4)},
+		{"a past longer than the store reads what there is", 4, 10, 6, 2, week(0), week(2)},
+		{"all weeks have no past before them", 0, 3, 6, 0, week(0), week(0)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h, from, err := s.HistoryBack("m", c.n, c.back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Weeks) != c.weeks || from != c.from || h.Weeks[0].Week != c.first || h.Weeks[from].Week != c.shown0 {
+				t.Errorf("%d weeks from %s, shown from %d (%s); want %d from %s, shown from %d (%s)", len(h.Weeks), h.Weeks[0].Week, from, h.Weeks[from].Week, c.weeks, c.first, c.from, c.shown0)
+			}
+			if shown := h.Since(from); len(shown.Weeks) != c.weeks-c.from || len(shown.Records) != len(shown.Weeks) || len(shown.Versions) != len(shown.Weeks) {
+				t.Errorf("Since(%d) has %d weeks, %d records, %d versions; want %d each", from, len(shown.Weeks), len(shown.Records), len(shown.Versions), c.weeks-c.from)
+			}
+		})
+	}
+	key := tracker.SeriesKey("weight-sum", nil)
+	sh, err := s.SeriesUpTo("m", week(3), key, "weight-sum", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sh.WeekLabels(); len(got) != 3 || got[0] != week(1) || got[2] != week(3) || sh.Records[2] == nil {
+		t.Errorf("SeriesUpTo week 3 with 2 before: weeks %v, want %s to %s with records", got, week(1), week(3))
+	}
+	if _, err := s.SeriesUpTo("m", "2030-01-07", key, "weight-sum", 2); !errorsIs(err, tracker.ErrNotFound) {
+		t.Errorf("a week without a version: %v, want ErrNotFound", err)
+	}
+	h, err := s.History("m", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := h.AllSeries(func(string) int { return 0 }); len(all) != 1 || all[0].Label != "weight-sum" || all[0].Key != key {
+		t.Errorf("AllSeries = %+v, want the weight-sum once", all)
+	}
+}

@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"math"
 	"slices"
 
 	"github.com/tracker-ml/tracker/experiments"
@@ -11,58 +10,58 @@ import (
 // message shows the few that matter, not a reshuffle of the whole model.
 const MaxMovers = 5
 
-// noiseSEs is how many standard errors of the difference a value must move
-// by to count: within about two, a change is what rerunning the same
-// method on the same model could give, features that matter equally little
-// trading places.
-const noiseSEs = 2
-
-// Mover is a feature whose rank changed between two weeks and whose value
-// moved by more than noise. Ranks count from 1, the most important.
+// Mover is a feature whose value changed significantly between two weeks
+// and whose rank changed with it. Ranks count from 1, the most important.
 type Mover struct {
 	Feature  int
-	From, To int // its rank the week before and now
+	From, To int     // its rank the week before and now
+	Delta    float64 // the change in value
+	Score    float64 // |Delta| in units of its learned noise
 }
 
 // Rise is how many places the feature climbed: negative when it fell.
 func (m Mover) Rise() int { return m.From - m.To }
 
-// Movers compares a week's result cur with the week before's, prev, of the
-// same method and parameters. A feature ranked in both weeks moves when
-// its value changed by more than noiseSEs standard errors of the
-// difference (each week's StandardError, combined in quadrature) and its
-// rank changed. up holds those that climbed, the largest climb first, and
-// down those that fell, the largest fall first; at most MaxMovers each.
-// An empty prev (no record the week before) gives none. Equal climbs come
-// in an order fixed by the input but not promised to be feature order: the
-// sort is the one the report has always used, so its pages stay the same.
-func Movers(prev, cur experiments.Result) (up, down []Mover) {
-	for i := range cur.Value {
-		if cur.Rank[i] == 0 || i >= len(prev.Rank) || prev.Rank[i] <= 0 {
-			continue
-		}
-		noise := noiseSEs * math.Hypot(standardError(cur, i), standardError(prev, i))
-		if math.Abs(cur.Value[i]-prev.Value[i]) <= noise {
-			continue
-		}
-		m := Mover{Feature: i, From: prev.Rank[i], To: cur.Rank[i]}
-		switch {
-		case m.Rise() > 0:
-			up = append(up, m)
-		case m.Rise() < 0:
-			down = append(down, m)
-		}
-	}
-	slices.SortFunc(up, func(a, b Mover) int { return b.Rise() - a.Rise() })
-	slices.SortFunc(down, func(a, b Mover) int { return a.Rise() - b.Rise() })
-	return up[:min(MaxMovers, len(up))], down[:min(MaxMovers, len(down))]
+// Moves is what changed into the newest week of a series.
+type Moves struct {
+	Up, Down []Mover // the largest climbs and falls, at most MaxMovers each
+	Changes  Changes // every feature's verdict
 }
 
-// standardError is feature i's standard error in r, zero when r records
-// no spread for it.
-func standardError(r experiments.Result, i int) float64 {
-	if i >= len(r.Spread) {
-		return 0
+// Movers judges the newest week of series (one method with one set of
+// parameters, oldest first, an empty Result where a week has no record;
+// the weeks before hold the history its noise is learned from) against
+// the week before: a feature moves when its change is significant
+// (JudgeChanges) and its rank changed. Up holds those that climbed, the
+// largest climb first, and Down those that fell, the largest fall first;
+// equal climbs in feature order. A significant change that kept its rank
+// is in Changes but moves no one.
+func Movers(series []experiments.Result) Moves {
+	var m Moves
+	if len(series) == 0 {
+		return m
 	}
-	return experiments.StandardError(r.Kind, r.Params, r.Spread[i])
+	t := len(series) - 1
+	m.Changes = JudgeChanges(series, t)
+	if t == 0 {
+		return m
+	}
+	cur, prev := series[t], series[t-1]
+	for _, c := range m.Changes {
+		if !c.Significant {
+			continue
+		}
+		mv := Mover{Feature: c.Feature, From: rankOf(prev, c.Feature), To: rankOf(cur, c.Feature), Delta: c.Delta, Score: c.Score()}
+		switch {
+		case mv.From == 0 || mv.To == 0:
+		case mv.Rise() > 0:
+			m.Up = append(m.Up, mv)
+		case mv.Rise() < 0:
+			m.Down = append(m.Down, mv)
+		}
+	}
+	slices.SortStableFunc(m.Up, func(a, b Mover) int { return b.Rise() - a.Rise() })
+	slices.SortStableFunc(m.Down, func(a, b Mover) int { return a.Rise() - b.Rise() })
+	m.Up, m.Down = m.Up[:min(MaxMovers, len(m.Up))], m.Down[:min(MaxMovers, len(m.Down))]
+	return m
 }

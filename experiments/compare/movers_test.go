@@ -1,104 +1,92 @@
 package compare
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments"
 )
 
-// perturb is a perturb result over 100 pivots, so a spread of 1 is a
-// standard error of 0.1 and two weeks' noise is 2*hypot(0.1, 0.1) ≈ 0.283.
-func perturb(spread float64, values ...float64) experiments.Result {
-	s := make([]float64, len(values))
-	for i := range s {
-		s[i] = spread
+// calmSeason is weeks of 12 features 1.2, 1.1, ... 0.1 apart, each moving
+// by ±0.01 from week to week: a past with learned noise. last replaces the
+// newest week's values.
+func calmSeason(weeks int, last ...float64) []experiments.Result {
+	var vs [][]float64
+	for w := range weeks {
+		v := wobble(12, 0, 0.01, w)
+		for f := range v {
+			v[f] += 1.2 - 0.1*float64(f)
+		}
+		vs = append(vs, v)
 	}
-	return experiments.Result{Kind: experiments.KindPerturb, Params: map[string]string{"pivots": "100"}, Value: values, Spread: s, Rank: experiments.Rank(values)}
+	if last != nil {
+		vs[weeks-1] = last
+	}
+	return hist(experiments.KindPermutation, 0.001, vs...)
 }
 
 func TestMovers(t *testing.T) {
-	unmeasured := perturb(1, 1.0, 0.9, 0.8)
-	unmeasured.Rank = []int{1, 0, 2}
-	permutation := func(repeats string, values ...float64) experiments.Result {
-		r := perturb(1, values...)
-		r.Kind, r.Params = experiments.KindPermutation, map[string]string{"repeats": repeats}
-		return r
+	base := func() []float64 {
+		v := make([]float64, 12)
+		for f := range v {
+			v[f] = 1.2 - 0.1*float64(f)
+		}
+		return v
 	}
+	jump := base()
+	jump[9] = 2 // rank 10 to 1
+	trade := base()
+	trade[4], trade[5] = 0.745, 0.755 // a trade within about twice the noise
 	cases := []struct {
-		name      string
-		prev, cur experiments.Result
-		up, down  []Mover
+		name     string
+		series   []experiments.Result
+		up, down []int // features
+		judged   int
 	}{
-		{
-			name: "a planted feature that climbs by far more than noise moves up, and the ones it passed, whose values held, do not move down",
-			prev: perturb(1, 1.0, 0.9, 0.8, 0.1),
-			cur:  perturb(1, 0.98, 0.9, 0.8, 1.5),
-			up:   []Mover{{Feature: 3, From: 4, To: 1}},
-		},
-		{
-			name: "two features trading places by less than twice the standard error of the difference do not move",
-			prev: perturb(1, 1.0, 0.9, 0.5),
-			cur:  perturb(1, 0.87, 1.14, 0.5), // changes 0.13 and 0.24, under 0.283
-		},
-		{
-			name: "the same trade by more than twice the standard error moves both",
-			prev: perturb(1, 1.0, 0.9, 0.5),
-			cur:  perturb(1, 0.7, 1.2, 0.5), // changes 0.3 each, over 0.283
-			up:   []Mover{{Feature: 1, From: 2, To: 1}},
-			down: []Mover{{Feature: 0, From: 1, To: 2}},
-		},
-		{
-			name: "with few repeats the standard error is large and the same trade is noise",
-			prev: permutation("4", 1.0, 0.9, 0.5), // SE 0.5: noise ≈ 1.41
-			cur:  permutation("4", 0.7, 1.2, 0.5),
-		},
-		{
-			name: "with many repeats the standard error is small and the trade moves",
-			prev: permutation("400", 1.0, 0.9, 0.5), // SE 0.05: noise ≈ 0.141
-			cur:  permutation("400", 0.7, 1.2, 0.5),
-			up:   []Mover{{Feature: 1, From: 2, To: 1}},
-			down: []Mover{{Feature: 0, From: 1, To: 2}},
-		},
-		{
-			name: "a value that moved a lot without changing rank is no mover",
-			prev: perturb(0, 3, 2, 1),
-			cur:  perturb(0, 30, 20, 10),
-		},
-		{
-			name: "a feature the week before did not rank is no mover",
-			prev: unmeasured,
-			cur:  perturb(0, 0.1, 5, 0.2),
-			down: []Mover{{Feature: 0, From: 1, To: 3}},
-		},
-		{
-			name: "a result that records no spreads has no noise to allow for",
-			prev: experiments.Result{Kind: experiments.KindPerturb, Value: []float64{1.0, 0.9}, Rank: []int{1, 2}},
-			cur:  experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0.89, 0.91}, Rank: []int{2, 1}},
-			up:   []Mover{{Feature: 1, From: 2, To: 1}},
-			down: []Mover{{Feature: 0, From: 1, To: 2}},
-		},
-		{
-			name: "no record the week before gives no movers",
-			prev: experiments.Result{},
-			cur:  perturb(0, 1, 2, 3),
-		},
-		{
-			name: "at most five each way, the largest climb and the largest fall first",
-			prev: perturb(0, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1),
-			cur:  perturb(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
-			up:   []Mover{{11, 12, 1}, {10, 11, 2}, {9, 10, 3}, {8, 9, 4}, {7, 8, 5}},
-			down: []Mover{{0, 1, 12}, {1, 2, 11}, {2, 3, 10}, {3, 4, 9}, {4, 5, 8}},
-		},
+		{"a feature that climbs far beyond its learned noise moves up, and the ones it passed, whose values held, do not move down",
+			calmSeason(8, jump...), []int{9}, nil, 12},
+		{"two features trading places within the noise do not move",
+			calmSeason(8, trade...), nil, nil, 12},
+		{"while the noise is not learned nothing moves, however far",
+			calmSeason(MinChanges, jump...), nil, nil, 0},
+		{"one week gives nothing", calmSeason(1), nil, nil, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			up, down := Movers(c.prev, c.cur)
-			if !reflect.DeepEqual(up, c.up) || !reflect.DeepEqual(down, c.down) {
-				t.Errorf("Movers:\nup   %v\ndown %v\nwant\nup   %v\ndown %v", up, down, c.up, c.down)
+			m := Movers(c.series)
+			if got := features(m.Up); !equalInts(got, c.up) {
+				t.Errorf("up %v, want %v", got, c.up)
+			}
+			if got := features(m.Down); !equalInts(got, c.down) {
+				t.Errorf("down %v, want %v", got, c.down)
+			}
+			if got := m.Changes.Judged(); got != c.judged {
+				t.Errorf("%d changes judged, want %d", got, c.judged)
 			}
 		})
 	}
+	if m := Movers(calmSeason(8, jump...)); m.Up[0].From != 10 || m.Up[0].To != 1 || m.Up[0].Score < 10 {
+		t.Errorf("the mover %+v, want rank 10 to 1, far beyond the noise", m.Up[0])
+	}
+}
+
+func features(ms []Mover) []int {
+	var out []int
+	for _, m := range ms {
+		out = append(out, m.Feature)
+	}
+	return out
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func TestMoverRise(t *testing.T) {
@@ -107,5 +95,29 @@ func TestMoverRise(t *testing.T) {
 	}
 	if r := (Mover{From: 2, To: 7}).Rise(); r != -5 {
 		t.Errorf("rank 2 to 7 rises %d, want -5", r)
+	}
+}
+
+func TestABrokenWeekIsModelWideAndDoesNotTeachTheNoise(t *testing.T) {
+	s := seasons[0].s
+	series := s.weeks(3, 12, func(w int, eff []float64) {
+		if w == 7 {
+			for f := range eff {
+				eff[f] = eff[f]*0.2 + 0.05
+			}
+		}
+	})
+	if cs := JudgeChanges(series, 7); !cs.ModelWide() {
+		t.Errorf("the broken week: %d of %d significant, want most: a change of the whole model", cs.Significant(), cs.Judged())
+	}
+	if cs := JudgeChanges(series, 8); !cs.ModelWide() {
+		t.Errorf("the week after the broken one: %d of %d significant, want most: the model changed back", cs.Significant(), cs.Judged())
+	}
+	if cs := JudgeChanges(series, 9); cs.Significant() > 1 {
+		t.Errorf("two weeks after: %d significant, want about none", cs.Significant())
+	}
+	calm := JudgeChanges(s.weeks(3, 12, nil), 10)
+	if got, want := JudgeChanges(series, 10)[0].Noise.Scale, calm[0].Noise.Scale; got > 1.5*want {
+		t.Errorf("feature 0's noise after the broken week is %g, %g without it: the broken week's changes taught it", got, want)
 	}
 }

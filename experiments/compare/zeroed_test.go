@@ -1,111 +1,127 @@
 package compare
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments"
 )
 
-// result is a result with values only: the gone-to-zero rule reads no
-// spread.
-func result(values ...float64) experiments.Result {
-	return experiments.Result{Kind: experiments.KindPerturb, Value: values, Rank: experiments.Rank(values)}
+// TestAFeatureThatDiesIsNegligibleFromItsWeek: in a permutation season a
+// planted feature that peaks in week 6 and stops mattering in week 9 is
+// negligible from week 9 on, and went to zero in week 9: the first
+// negligible week after the last clearly-there one, not the week it
+// peaked.
+func TestAFeatureThatDiesIsNegligibleFromItsWeek(t *testing.T) {
+	const dies, seeds = 9, 10
+	s := seasons[0].s
+	wrong, dropped, significant := 0, 0, 0
+	for seed := range uint64(seeds) {
+		series := s.weeks(seed, 12, func(w int, eff []float64) {
+			switch {
+			case w == 6:
+				eff[1] = 0.3
+			case w >= dies:
+				eff[1] = 0
+			}
+		})
+		for w, r := range series {
+			got := JudgeEffects(r).Effect[1]
+			if w < dies && got != experiments.EffectClear {
+				t.Errorf("seed %d week %d: the live feature is %v, want clearly there", seed, w, got)
+			}
+			if w >= dies && got != experiments.EffectNone {
+				wrong++
+			}
+		}
+		for _, z := range GoneToZero(series) {
+			if z.Feature == 1 && z.Dropped == dies && z.There == dies-1 {
+				dropped++
+			}
+		}
+		if JudgeChanges(series, dies)[1].Significant {
+			significant++
+		}
+	}
+	// Verdicts are statistical: allow the odd miss, not a habit.
+	if wrong > seeds*3/20 {
+		t.Errorf("the dead feature is not negligible in %d of its %d dead weeks", wrong, seeds*3)
+	}
+	if dropped < seeds*9/10 {
+		t.Errorf("went to zero in week %d, after being there in week %d, in %d of %d seasons", dies, dies-1, dropped, seeds)
+	}
+	if significant < seeds*9/10 {
+		t.Errorf("the death is a significant change in its week in %d of %d seasons", significant, seeds)
+	}
 }
 
 func TestGoneToZero(t *testing.T) {
-	// Eight features: the top group is the top 3 (max(3, 8/4)), the bottom
-	// half ranks 5 to 8.
-	strong := result(1, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
-	faded := result(0.01, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1) // feature 0 now ranks 8, at 1% of the peak
-	unmeasured := faded
-	unmeasured.Rank = []int{0, 1, 2, 3, 4, 5, 6, 7}
-	// 80 features: the first 20 were strong, feature 19 the strongest,
-	// and all fade at once, ranking 61 to 80 now in feature order.
-	wide := make([]float64, 80)
-	now := make([]float64, 80)
-	for i := range wide {
-		wide[i], now[i] = 0.01, 1
-		if i < 20 {
-			wide[i], now[i] = 0.8+0.01*float64(i), 0.001
-		}
+	nan := math.NaN()
+	week := func(v0 float64, se0 float64) experiments.Result {
+		return signed(experiments.KindPermutation, 5, []float64{v0, 0.2, 0.1, 0.05, 0.001}, []float64{se0, 0.005, 0.005, 0.005, 0.001})
 	}
-	var ten []Zeroed
-	for k := range 10 {
-		f := 19 - k
-		ten = append(ten, Zeroed{Feature: f, Week: 0, Was: 0.8 + 0.01*float64(f), WasRank: k + 1, Now: 0.001, Rank: 61 + f})
+	there, gone, loose := week(0.15, 0.005), week(0.001, 0.001), week(0.01, 0.02)
+	unmeasured := signed(experiments.KindPermutation, 5, []float64{nan, 0.2, 0.1, 0.05, 0.001}, []float64{nan, 0.005, 0.005, 0.005, 0.001})
+	olden := func(v float64) experiments.Result {
+		return experiments.Result{Kind: experiments.KindOlden, Value: []float64{v, 0.2, 0.1, 0.05, 0.001}, Rank: experiments.Rank([]float64{v, 0.2, 0.1, 0.05, 0.001})}
 	}
 	cases := []struct {
-		name    string
-		cur     experiments.Result
-		earlier []experiments.Result
-		want    []Zeroed
+		name   string
+		series []experiments.Result
+		want   []Zeroed
 	}{
 		{
-			name:    "a feature that ranked first and is negligible now went to zero",
-			cur:     faded,
-			earlier: []experiments.Result{strong},
-			want:    []Zeroed{{Feature: 0, Week: 0, Was: 1, WasRank: 1, Now: 0.01, Rank: 8}},
+			name:   "clearly there, then negligible: dropped in the first negligible week",
+			series: []experiments.Result{there, there, gone, gone},
+			want:   []Zeroed{{Feature: 0, There: 1, Dropped: 2, Was: 0.15, WasRank: 2, Now: 0.001, Rank: 4}},
 		},
 		{
-			name:    "the earlier week named is the one it ranked best in",
-			cur:     faded,
-			earlier: []experiments.Result{result(0.7, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1), strong, result(0.5, 0.8, 0.6, 0.55, 0.4, 0.3, 0.2, 0.1)},
-			want:    []Zeroed{{Feature: 0, Week: 1, Was: 1, WasRank: 1, Now: 0.01, Rank: 8}},
+			name:   "a week that cannot be judged, or has no record, between the last clear week and the drop is passed over",
+			series: []experiments.Result{there, loose, {}, unmeasured, gone},
+			want:   []Zeroed{{Feature: 0, There: 0, Dropped: 4, Was: 0.15, WasRank: 2, Now: 0.001, Rank: 4}},
 		},
 		{
-			name:    "on a tie the oldest week is named",
-			cur:     faded,
-			earlier: []experiments.Result{strong, strong},
-			want:    []Zeroed{{Feature: 0, Week: 0, Was: 1, WasRank: 1, Now: 0.01, Rank: 8}},
+			name:   "back and forth: the drop after the last clear week is named",
+			series: []experiments.Result{there, gone, there, gone, gone},
+			want:   []Zeroed{{Feature: 0, There: 2, Dropped: 3, Was: 0.15, WasRank: 2, Now: 0.001, Rank: 4}},
 		},
 		{
-			name:    "a week without a record is passed over",
-			cur:     faded,
-			earlier: []experiments.Result{{}, strong},
-			want:    []Zeroed{{Feature: 0, Week: 1, Was: 1, WasRank: 1, Now: 0.01, Rank: 8}},
+			name:   "a feature that cannot be judged now has not gone to zero",
+			series: []experiments.Result{there, loose},
 		},
 		{
-			name:    "a feature only mid-ranked before (rank 4, outside the top 3) did not go to zero",
-			cur:     faded,
-			earlier: []experiments.Result{result(0.55, 0.8, 0.6, 0.58, 0.4, 0.3, 0.2, 0.1)},
+			name:   "a feature never clearly there has not gone to zero",
+			series: []experiments.Result{loose, gone},
 		},
 		{
-			name:    "a top-ranked feature at no more than 20% of that week's peak was not clearly there",
-			cur:     faded,
-			earlier: []experiments.Result{result(0.2, 1, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01)},
+			name:   "a weight-based method finds nothing: no such verdict is possible from weights alone",
+			series: []experiments.Result{olden(1), olden(0.0001)},
 		},
 		{
-			name:    "a feature in the bottom half now but over 10% of the peak has not gone to zero",
-			cur:     result(0.11, 1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4),
-			earlier: []experiments.Result{strong},
-		},
-		{
-			name:    "a feature small now but ranked in the top half has not gone to zero",
-			cur:     result(0.05, 1, 0.9, 0.04, 0.03, 0.02, 0.01, 0.005), // rank 3 of 8
-			earlier: []experiments.Result{strong},
-		},
-		{
-			name:    "a feature not measured now is not judged",
-			cur:     unmeasured,
-			earlier: []experiments.Result{strong},
-		},
-		{
-			name: "no earlier week gives nothing",
-			cur:  faded,
-		},
-		{
-			name:    "at most ten, the strongest before first",
-			cur:     result(now...),
-			earlier: []experiments.Result{result(wide...)},
-			want:    ten,
+			name:   "one week finds nothing",
+			series: []experiments.Result{gone},
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := GoneToZero(c.cur, c.earlier); !reflect.DeepEqual(got, c.want) {
+			if got := GoneToZero(c.series); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("GoneToZero:\n got %+v\nwant %+v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestGoneToZeroKeepsTheStrongestTen(t *testing.T) {
+	n := 30
+	before, after := make([]float64, n), make([]float64, n)
+	se := make([]float64, n)
+	for f := range n {
+		before[f], after[f], se[f] = 0.1+0.01*float64(f), 0, 0.001
+	}
+	after[0] = 1 // keeps a scale for the bound
+	got := GoneToZero([]experiments.Result{signed(experiments.KindPermutation, 5, before, se), signed(experiments.KindPermutation, 5, after, se)})
+	if len(got) != MaxGoneToZero || got[0].Feature != n-1 || got[0].WasRank != 1 || got[9].Feature != n-10 {
+		t.Errorf("GoneToZero = %+v, want the ten largest before, the largest first", got)
 	}
 }

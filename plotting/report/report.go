@@ -22,6 +22,7 @@ type Data struct {
 	Methods     []Method  // one per experiment of the newest week, most telling first
 	Charts      []Chart
 	Generated   string // when the page was written, as the reader should see it
+	FDR         string // the false discovery rate the verdicts control, as "5%"
 }
 
 // Version is one week covered: the version that speaks for it.
@@ -36,10 +37,21 @@ type Version struct {
 type Method struct {
 	Label, Params string
 	Rows          []Row    // every ranked feature, best first
-	Up, Down      []Move   // the movers since PrevWeek, largest first
+	Up, Down      []Move   // the significant movers since PrevWeek, largest first
 	Zeroed        []Zeroed // the features that went to zero, strongest first
 	Warnings      []string // disagreements with the weight-sum, one line each
 	PrevWeek      string   // the week before, "" when the report covers one week
+	// Unjudged says why the changes since PrevWeek were not judged (the
+	// noise not learned yet); "" when they were.
+	Unjudged string
+	// Significant is how many features changed significantly since
+	// PrevWeek, of Compared measured in both weeks; ModelWide is set when
+	// most did: the whole model changed, not single features.
+	Significant, Compared int
+	ModelWide             bool
+	// Negligible says why no feature's effect could be judged negligible
+	// or clearly there; "" when they could.
+	Negligible string
 }
 
 // Row is one feature in a method's ranking.
@@ -48,24 +60,31 @@ type Row struct {
 	Index         int
 	Name          string
 	Value, Spread string
+	SE            string // the value's standard error, "" when unknown
 	Move          string // places climbed since the week before, signed; "" when unknown
+	Change        string // the change in value since the week before, signed; "" when unknown
+	Significant   bool   // the change is significant
+	Negligible    string // "yes", "no" (clearly there) or "" (cannot be judged)
 }
 
-// Move is a feature whose rank moved since the week before.
+// Move is a feature whose rank moved with a significant change since the
+// week before.
 type Move struct {
 	Index    int
 	Name     string
 	From, To int
+	Change   string // the change in value, signed
 }
 
-// Zeroed is a feature that went to zero: its value and rank in week
-// WasWeek, and now.
+// Zeroed is a feature that went to zero: clearly there last in week
+// ThereWeek, at Was and rank WasRank, negligible from week DroppedWeek,
+// and Now at rank To in the newest week.
 type Zeroed struct {
-	Index       int
-	Name        string
-	Was, Now    string
-	WasWeek     string
-	WasRank, To int
+	Index                  int
+	Name                   string
+	Was, Now               string
+	ThereWeek, DroppedWeek string
+	WasRank, To            int
 }
 
 // Chart is one figure: an SVG image and its caption.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +22,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 		Use:   "query",
 		Short: "Ask how features' importance moved across weeks",
 	}
-	cmd.AddCommand(newQueryFeatureCmd(g), newQueryWeekCmd(g))
+	cmd.AddCommand(newQueryFeatureCmd(g), newQueryWeekCmd(g), newQueryNegligibleCmd(g))
 	return cmd
 }
 
@@ -40,9 +41,12 @@ func newQueryFeatureCmd(g *globals) *cobra.Command {
 		Short: "One feature's importance, week by week, for every experiment recorded",
 		Long: `One row per week for the newest N weeks that have a version, oldest first:
 for each experiment recorded, the feature's value, its rank among all
-features (1 = most important) and the change from the previous week. A week
-with no record for an experiment has an empty cell. A summary line follows
-the table. --plot also writes the chart.`,
+features (1 = most important) and the change from the previous week,
+marked * when significant: beyond both the measurement's standard error
+and the week-to-week noise the experiment's series has shown in the weeks
+before, at a false discovery rate of 5% across the week's features. A
+week with no record for an experiment has an empty cell. A summary line
+follows the table. --plot also writes the chart.`,
 		Args: exactArgs(1, "a feature index or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.feature = args[0]
@@ -83,10 +87,20 @@ func runQueryFeature(g *globals, opts *queryFeatureOptions) error {
 	return t.write(g.env.Out, format)
 }
 
-// featureView is a feature's table with its name, as query and plot show it.
+// featureView is a feature's table with its name and, per week and
+// series, compare's verdicts, as query and plot show them.
 type featureView struct {
 	*tracker.FeatureTable
-	name string
+	name     string
+	verdicts [][]cellVerdict // [week][series]
+}
+
+// cellVerdict is what compare says of one cell: its change from the week
+// before and its effect.
+type cellVerdict struct {
+	change    compare.Change
+	modelWide bool // the week changed the series' whole model
+	effect    experiments.Effect
 }
 
 func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featureView, error) {
@@ -107,7 +121,53 @@ func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featu
 	if err != nil {
 		return nil, err
 	}
-	return &featureView{t, experiments.FeatureName(names, feature)}, nil
+	h, from, err := store.HistoryBack(model, n, compare.Lookback)
+	if err != nil {
+		return nil, err
+	}
+	v := &featureView{FeatureTable: t, name: experiments.FeatureName(names, feature)}
+	v.judge(h, from)
+	return v, nil
+}
+
+// judge fills in the verdicts of every cell from h, whose weeks from from
+// on are the table's and whose weeks before are their past.
+func (t *featureView) judge(h *tracker.History, from int) {
+	t.verdicts = make([][]cellVerdict, len(t.Weeks))
+	for wi := range t.verdicts {
+		t.verdicts[wi] = make([]cellVerdict, len(t.Series))
+		for si := range t.verdicts[wi] {
+			t.verdicts[wi][si].change = compare.Change{Delta: math.NaN(), SE: math.NaN(), P: math.NaN(), Noise: compare.Noise{Scale: math.NaN(), DF: math.NaN()}}
+		}
+	}
+	// Each series is judged on its own, so they are judged side by side:
+	// judging, not reading, is most of the time of a long query.
+	var wg sync.WaitGroup
+	for si, s := range t.Series {
+		wg.Go(func() { t.judgeSeries(h, from, si, s) })
+	}
+	wg.Wait()
+}
+
+// judgeSeries fills in series si's verdicts.
+func (t *featureView) judgeSeries(h *tracker.History, from, si int, s *tracker.Series) {
+	series := resultsOf(h.Follow(s.Key, s.Label).Records)
+	season := compare.JudgeWeeks(series, from)
+	for wi, wv := range t.Weeks {
+		hw := from + wi
+		if hw >= len(h.Weeks) || h.Weeks[hw] != wv || !t.Cells[wi][si].OK {
+			continue // a week ingested between the two reads: no verdict
+		}
+		cv := &t.verdicts[wi][si]
+		// A change the table shows is judged: not the first week's, whose
+		// week before is past only.
+		if cs := season[hw]; t.Feature < len(cs) && !math.IsNaN(t.Cells[wi][si].Delta) {
+			cv.change, cv.modelWide = cs[t.Feature], cs.ModelWide()
+		}
+		if e := compare.JudgeEffects(series[hw]); t.Feature < len(e.Effect) {
+			cv.effect = e.Effect[t.Feature]
+		}
+	}
 }
 
 func (t *featureView) write(w io.Writer, format string) error {
@@ -117,9 +177,9 @@ func (t *featureView) write(w io.Writer, format string) error {
 	case formatCSV:
 		tab := table.Table{Header: []string{"week", "version"}}
 		for _, s := range t.Series {
-			tab.Header = append(tab.Header, s.Label+" value", s.Label+" rank", s.Label+" change")
+			tab.Header = append(tab.Header, s.Label+" value", s.Label+" rank", s.Label+" change", s.Label+" significant")
 		}
-		t.fill(&tab)
+		t.fill(&tab, formatCSV)
 		return writeTable(w, &tab, formatCSV)
 	}
 	name := ""
@@ -131,9 +191,12 @@ func (t *featureView) write(w io.Writer, format string) error {
 	for _, s := range t.Series {
 		tab.Header = append(tab.Header, s.Label, "rank", "change")
 	}
-	t.fill(&tab)
+	t.fill(&tab, formatTable)
 	if err := writeTable(w, &tab, formatTable); err != nil {
 		return err
+	}
+	for _, line := range t.legend() {
+		fmt.Fprintln(w, line)
 	}
 	for _, line := range t.summary() {
 		fmt.Fprintln(w, line)
@@ -152,6 +215,11 @@ type featureCell struct {
 	Value  float64  `json:"value"`
 	Rank   *int     `json:"rank"`
 	Change *float64 `json:"change"`
+	// Significant: the change stands out against both the standard error
+	// and the learned noise; false when not (or not judged: Noise null).
+	Significant bool     `json:"significant"`
+	Noise       *float64 `json:"noise"`      // the learned week-to-week noise of a change; null while not learned
+	Negligible  *bool    `json:"negligible"` // null: cannot be judged
 }
 
 func (t *featureView) jsonRows() []featureJSON {
@@ -159,12 +227,12 @@ func (t *featureView) jsonRows() []featureJSON {
 	for wi, wv := range t.Weeks {
 		rows[wi] = featureJSON{Week: wv.Week, Version: wv.Version, Experiments: map[string]*featureCell{}}
 		for si, s := range t.Series {
-			c := t.Cells[wi][si]
+			c, v := t.Cells[wi][si], t.verdicts[wi][si]
 			if !c.OK {
 				rows[wi].Experiments[s.Label] = nil
 				continue
 			}
-			e := &featureCell{Value: roundTrip32(c.Value)}
+			e := &featureCell{Value: roundTrip32(c.Value), Significant: v.change.Significant, Noise: jsonNum(v.change.Noise.Scale), Negligible: negligibleOf(v.effect)}
 			if c.Rank > 0 {
 				e.Rank = &c.Rank
 			}
@@ -178,60 +246,136 @@ func (t *featureView) jsonRows() []featureJSON {
 	return rows
 }
 
-func (t *featureView) fill(tab *table.Table) {
+// jsonNum is v for JSON, nil (null) for NaN, at float32 precision.
+func jsonNum(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	r := roundTrip32(v)
+	return &r
+}
+
+// negligibleOf is a verdict as JSON says it: true negligible, false
+// clearly there, nil (null) cannot be judged.
+func negligibleOf(e experiments.Effect) *bool {
+	if e == experiments.EffectUnknown {
+		return nil
+	}
+	b := e == experiments.EffectNone
+	return &b
+}
+
+// significantCell is a change's verdict in a CSV cell: true or false, or
+// empty when it was not judged.
+func significantCell(c compare.Change) string {
+	if !c.Judged() {
+		return ""
+	}
+	return strconv.FormatBool(c.Significant)
+}
+
+func (t *featureView) fill(tab *table.Table, format string) {
 	for wi, wv := range t.Weeks {
 		cells := []any{wv.Week, wv.Version}
 		for si := range t.Series {
-			c := t.Cells[wi][si]
+			c, v := t.Cells[wi][si], t.verdicts[wi][si]
 			if !c.OK {
 				cells = append(cells, "", "", "")
+				if format == formatCSV {
+					cells = append(cells, "")
+				}
 				continue
 			}
 			rank := ""
 			if c.Rank > 0 {
 				rank = strconv.Itoa(c.Rank)
 			}
-			cells = append(cells, num32(c.Value), rank, signed32(c.Delta))
+			change := signed32(c.Delta)
+			if format == formatCSV {
+				cells = append(cells, num32(c.Value), rank, change, significantCell(v.change))
+				continue
+			}
+			if v.change.Significant {
+				change += "*"
+			}
+			cells = append(cells, num32(c.Value), rank, change)
 		}
 		tab.Add(cells...)
 	}
 }
 
-// summary says in a line or two where each experiment went and which move
-// was largest (relative to the series' own scale, so methods compare).
+// legend explains the marks, and says which series' changes were not
+// judged because their noise was not learned yet.
+func (t *featureView) legend() []string {
+	out := []string{fmt.Sprintf("* significant: beyond both the standard error and the week-to-week noise learned from the weeks before, false discovery rate %g%%", 100*compare.Q)}
+	for si, s := range t.Series {
+		var weeks []string
+		for wi, wv := range t.Weeks {
+			if c := t.verdicts[wi][si].change; !math.IsNaN(c.Delta) && !c.Judged() {
+				weeks = append(weeks, wv.Week)
+			}
+		}
+		switch len(weeks) {
+		case 0:
+		case 1:
+			out = append(out, fmt.Sprintf("%s: noise not learned yet in week %s: its change is not judged", s.Label, weeks[0]))
+		default:
+			out = append(out, fmt.Sprintf("%s: noise not learned yet in %d weeks, %s to %s: their changes are not judged", s.Label, len(weeks), weeks[0], weeks[len(weeks)-1]))
+		}
+	}
+	return out
+}
+
+// summary says in a line or two where each experiment went and which
+// significant move stood out most against its own noise (so methods on
+// different scales compare, and no single noisy method speaks for all).
 func (t *featureView) summary() []string {
 	tracks := make([]compare.Track, len(t.Series))
 	for si, s := range t.Series {
 		tracks[si] = compare.Track{Label: s.Label, Points: make([]compare.Point, len(t.Weeks))}
 		for wi := range t.Weeks {
-			c := t.Cells[wi][si]
-			tracks[si].Points[wi] = compare.Point{OK: c.OK, Value: c.Value, Delta: c.Delta, Rank: c.Rank}
+			c, v := t.Cells[wi][si], t.verdicts[wi][si]
+			tracks[si].Points[wi] = compare.Point{OK: c.OK, Value: c.Value, Delta: c.Delta, Rank: c.Rank,
+				Significant: v.change.Significant, Score: v.change.Score(), ModelWide: v.modelWide}
 		}
 	}
 	weeks := make([]string, len(t.Weeks))
 	for i, w := range t.Weeks {
 		weeks[i] = w.Week
 	}
-	trends, largest := compare.Summarize(weeks, tracks)
-	if len(trends) == 0 {
+	sum := compare.Summarize(weeks, tracks)
+	if len(sum.Trends) == 0 {
 		return []string{"no experiment has a value for this feature in these weeks"}
 	}
-	parts := make([]string, len(trends))
-	for i, tr := range trends {
+	parts := make([]string, len(sum.Trends))
+	for i, tr := range sum.Trends {
 		parts[i] = fmt.Sprintf("%s %s -> %s", tr.Label, num32(tr.First.Value), num32(tr.Last.Value))
 		if tr.First.Rank > 0 && tr.Last.Rank > 0 {
 			parts[i] += fmt.Sprintf(" (rank %d -> %d)", tr.First.Rank, tr.Last.Rank)
 		}
 	}
 	out := []string{"trend: " + strings.Join(parts, "; ")}
-	if largest != nil {
-		line := fmt.Sprintf("largest move: %s %s in week %s", largest.Label, signed32(largest.Delta), largest.Week)
-		if largest.From > 0 && largest.To > 0 {
-			line += fmt.Sprintf(" (rank %d -> %d)", largest.From, largest.To)
-		}
-		out = append(out, line)
+	switch {
+	case sum.Largest != nil:
+		out = append(out, "largest significant move: "+describeMove(*sum.Largest))
+	case sum.Judged > 0:
+		out = append(out, fmt.Sprintf("no significant move: none of the %d changes judged stands out against the noise", sum.Judged))
+	default:
+		out = append(out, "no change judged: the week-to-week noise is not learned yet")
+	}
+	for _, m := range sum.Wide {
+		out = append(out, fmt.Sprintf("week %s changed the whole %s model (most features moved at once), not this feature alone: %s %s", m.Week, m.Label, m.Label, signed32(m.Delta)))
 	}
 	return out
+}
+
+// describeMove is a move in a summary line.
+func describeMove(m compare.Move) string {
+	line := fmt.Sprintf("%s %s in week %s", m.Label, signed32(m.Delta), m.Week)
+	if m.From > 0 && m.To > 0 {
+		line += fmt.Sprintf(" (rank %d -> %d)", m.From, m.To)
+	}
+	return line + fmt.Sprintf(", %.3g times its week-to-week noise", m.Score)
 }
 
 // queryWeekOptions are query week's flags and argument.
@@ -244,12 +388,18 @@ func newQueryWeekCmd(g *globals) *cobra.Command {
 	opts := &queryWeekOptions{}
 	cmd := &cobra.Command{
 		Use:   "week [WEEK] [--experiment KIND] [--top K] [--format table|csv|json]",
-		Short: "Every feature of one week ranked, with rank changes from the week before",
+		Short: "Every feature of one week ranked, with its changes and verdicts",
 		Long: `All features of one week (default the newest) ranked by one experiment, with
-their names, values and how their rank moved since the previous week that
-has a version (positive: moved up). Without --experiment the most telling
-method recorded is used: drop-retrain, permutation, perturb, gradient, then
-the weight-based ones.`,
+their names, values, standard errors, how their rank moved since the
+previous week that has a version (positive: moved up), the change in
+value, whether that change is significant (beyond both the standard error
+and the week-to-week noise learned from the weeks before, at a false
+discovery rate of 5% across the week's features), and whether the
+feature's effect is negligible (empty where it cannot be judged: always
+for the weight-based methods, and for perturb and gradient, whose
+sensitivities have no null to test against). Without --experiment the
+most telling method recorded is used: drop-retrain, permutation, perturb,
+gradient, then the weight-based ones.`,
 		Args: maxArgs(1, "at most one WEEK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.week = "latest"
@@ -266,15 +416,31 @@ the weight-based ones.`,
 	return cmd
 }
 
-// weekRow is one feature in query week's output.
+// weekRow is one feature in query week's output. Its JSON names are a
+// contract (scripts and the proof tests read them): null where unknown.
 type weekRow struct {
-	Rank       int     `json:"rank"`
-	Index      int     `json:"index"`
-	Name       string  `json:"name"`
-	Value      float64 `json:"value"`
-	Spread     float64 `json:"spread"`
-	PrevRank   *int    `json:"previous_rank"`
-	RankChange *int    `json:"rank_change"` // previous rank minus this one: positive moved up
+	Rank       int      `json:"rank"`
+	Index      int      `json:"index"`
+	Name       string   `json:"name"`
+	Value      float64  `json:"value"`
+	Spread     float64  `json:"spread"`
+	SE         *float64 `json:"se"`          // the value's standard error
+	Was        *int     `json:"was"`         // the rank the week before
+	RankChange *int     `json:"rank_change"` // was minus rank: positive moved up
+	Change     *float64 `json:"change"`      // value minus the week before's
+	Noise      *float64 `json:"noise"`       // the learned week-to-week noise of a change; null while not learned
+	// Significant: the change stands out against both the standard error
+	// and the learned noise after FDR control; false when not judged.
+	Significant bool  `json:"significant"`
+	Negligible  *bool `json:"negligible"` // true negligible, false clearly there, null cannot be judged
+	judged      bool  // the change was tested
+}
+
+// weekVerdicts is what compare says of the week: each feature's change
+// and effect.
+type weekVerdicts struct {
+	changes compare.Changes
+	effects compare.Effects
 }
 
 func runQueryWeek(g *globals, opts *queryWeekOptions) error {
@@ -285,35 +451,56 @@ func runQueryWeek(g *globals, opts *queryWeekOptions) error {
 	if opts.top < 0 {
 		return usagef("--top %d: give a positive number (0 = all)", opts.top)
 	}
-	store, err := g.open(true)
+	v, verdicts, err := queryWeek(g, opts)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	v, err := store.WeekView(opts.model, opts.week, opts.kind, experiments.MoreTelling)
-	if err != nil {
-		return err
-	}
+	se := experiments.StandardErrors(resultOf(v.Record))
 	var rows []weekRow
 	for _, r := range v.Rows() {
+		c := verdicts.changes[r.Index]
 		rows = append(rows, weekRow{Rank: r.Rank, Index: r.Index, Name: experiments.FeatureName(v.Names, r.Index),
-			Value: roundTrip32(r.Value), Spread: roundTrip32(r.Spread), PrevRank: r.PrevRank, RankChange: r.RankChange})
+			Value: roundTrip32(r.Value), Spread: roundTrip32(r.Spread), SE: jsonNum(se[r.Index]), Was: r.PrevRank, RankChange: r.RankChange,
+			Change: jsonNum(c.Delta), Noise: jsonNum(c.Noise.Scale), Significant: c.Significant, judged: c.Judged(),
+			Negligible: negligibleOf(verdicts.effects.Effect[r.Index])})
 	}
 	if opts.top > 0 && len(rows) > opts.top {
 		rows = rows[:opts.top]
 	}
-	return writeWeek(g.env.Out, format, v, rows)
+	return writeWeek(g.env.Out, format, v, verdicts, rows)
 }
 
-func writeWeek(w io.Writer, format string, v *tracker.WeekView, rows []weekRow) error {
+// queryWeek reads the week's view and judges it against the series' past.
+func queryWeek(g *globals, opts *queryWeekOptions) (*tracker.WeekView, weekVerdicts, error) {
+	store, err := g.open(true)
+	if err != nil {
+		return nil, weekVerdicts{}, err
+	}
+	defer store.Close()
+	v, err := store.WeekView(opts.model, opts.week, opts.kind, experiments.MoreTelling)
+	if err != nil {
+		return nil, weekVerdicts{}, err
+	}
+	past, err := store.SeriesUpTo(opts.model, v.Version.Week, tracker.SeriesKey(v.Record.Kind, v.Record.Params), v.Record.Kind, compare.Lookback)
+	if err != nil {
+		return nil, weekVerdicts{}, err
+	}
+	series := resultsOf(past.Records)
+	// The week's own record, as the view picked it, speaks for the week.
+	series[len(series)-1] = resultOf(v.Record)
+	return v, weekVerdicts{changes: compare.JudgeChanges(series, len(series)-1), effects: compare.JudgeEffects(series[len(series)-1])}, nil
+}
+
+func writeWeek(w io.Writer, format string, v *tracker.WeekView, verdicts weekVerdicts, rows []weekRow) error {
 	cur := v.Record
 	switch format {
 	case formatJSON:
 		return writeJSON(w, rows)
 	case formatCSV:
-		tab := table.Table{Header: []string{"week", "experiment", "rank", "index", "name", "value", "spread", "previous_rank", "rank_change"}}
+		tab := table.Table{Header: []string{"week", "experiment", "rank", "index", "name", "value", "spread", "se", "previous_rank", "rank_change", "change", "significant", "negligible"}}
 		for _, r := range rows {
-			tab.Add(v.Version.Week, cur.Kind, r.Rank, r.Index, table.User(r.Name), num32(r.Value), num32(r.Spread), optInt(r.PrevRank, false), optInt(r.RankChange, false))
+			tab.Add(v.Version.Week, cur.Kind, r.Rank, r.Index, table.User(r.Name), num32(r.Value), num32(r.Spread), optNum(r.SE), optInt(r.Was, false), optInt(r.RankChange, false),
+				signedOpt(r.Change), r.significantCell(), boolCell(r.Negligible))
 		}
 		return writeTable(w, &tab, formatCSV)
 	}
@@ -329,9 +516,91 @@ func writeWeek(w io.Writer, format string, v *tracker.WeekView, rows []weekRow) 
 		method += " " + p
 	}
 	fmt.Fprintf(w, "week %s (version %d), %s, %s\n", v.Version.Week, v.Version.Version, method, vs)
-	tab := table.Table{Header: []string{"rank", "index", "name", "value", "spread", "was", "move"}}
+	tab := table.Table{Header: []string{"rank", "index", "name", "value", "spread", "se", "was", "move", "change", "significant", "negligible"}}
 	for _, r := range rows {
-		tab.Add(r.Rank, r.Index, dash(r.Name), num32(r.Value), num32(r.Spread), optInt(r.PrevRank, false), optInt(r.RankChange, true))
+		sig := ""
+		if r.judged {
+			sig = yesNo(r.Significant)
+		}
+		neg := ""
+		if r.Negligible != nil {
+			neg = yesNo(*r.Negligible)
+		}
+		tab.Add(r.Rank, r.Index, dash(r.Name), num32(r.Value), num32(r.Spread), optNum(r.SE), optInt(r.Was, false), optInt(r.RankChange, true), signedOpt(r.Change), sig, neg)
 	}
-	return writeTable(w, &tab, formatTable)
+	if err := writeTable(w, &tab, formatTable); err != nil {
+		return err
+	}
+	for _, line := range weekNotes(v, verdicts) {
+		fmt.Fprintln(w, line)
+	}
+	return nil
+}
+
+// weekNotes say how the week's verdicts were reached, and why any could
+// not be.
+func weekNotes(v *tracker.WeekView, verdicts weekVerdicts) []string {
+	cs := verdicts.changes
+	var out []string
+	switch why := cs.Unjudged(); {
+	case v.Prev == nil:
+	case why != "":
+		out = append(out, "significant: not judged, "+why)
+	default:
+		out = append(out, fmt.Sprintf("significant: %d of %d changes, beyond both the standard error and the week-to-week noise learned from the weeks before, false discovery rate %g%%", cs.Significant(), cs.Judged(), 100*compare.Q))
+		if cs.ModelWide() {
+			out = append(out, "most features changed at once: the whole model changed since "+v.PrevWeek+" (a broken or very different retrain), which says nothing about single features")
+		}
+	}
+	switch why := verdicts.effects.Why; {
+	case why != "" && verdicts.effects.Any():
+		out = append(out, "negligible: judged only where the value is zero (the output never moved): "+why)
+	case why != "":
+		out = append(out, "negligible: not judged, "+why)
+	default:
+		bound := fmt.Sprintf("%g%% of the largest value", 100*compare.NegligibleShare)
+		if verdicts.effects.Partial {
+			bound = fmt.Sprintf("%g, in the metric's units, as the record measured only some features", verdicts.effects.Bound)
+		}
+		out = append(out, fmt.Sprintf("negligible: indistinguishable from no effect (one-sided, false discovery rate %g%%) with an upper bound under %s; empty where it cannot be judged", 100*compare.Q, bound))
+	}
+	return out
+}
+
+func (r weekRow) significantCell() string {
+	if !r.judged {
+		return ""
+	}
+	return strconv.FormatBool(r.Significant)
+}
+
+// boolCell is an optional verdict in a CSV cell: true, false or empty.
+func boolCell(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// optNum prints an optional number, empty when nil.
+func optNum(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return num32(*v)
+}
+
+// signedOpt prints an optional change with its sign, empty when nil.
+func signedOpt(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return signed32(*v)
 }

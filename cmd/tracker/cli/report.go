@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,10 +32,13 @@ func newReportCmd(g *globals) *cobra.Command {
 		Use:   "report [--model NAME] [--weeks N] --out DIR",
 		Short: "Write a self-contained HTML report of the newest weeks",
 		Long: `Write DIR/index.html: the weeks covered, a ranked table per experiment for
-the newest week, the top movers between the last two weeks, features whose
-importance went to zero, disagreements between the weight-sum and the
-behavioural methods, and charts (inline SVG). The page loads nothing from
-the network and runs no script; open it in any browser or mail it.`,
+the newest week with each feature's standard error, change and verdicts,
+the features that moved with a significant change since the week before
+(beyond both the standard error and the week-to-week noise learned from
+the weeks before), features whose effect went to zero and the week they
+dropped, disagreements between the weight-sum and the behavioural
+methods, and charts (inline SVG). The page loads nothing from the network
+and runs no script; open it in any browser or mail it.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runReport(g, opts)
@@ -55,11 +59,11 @@ func runReport(g *globals, opts *reportOptions) error {
 	if opts.weeks < 0 {
 		return usagef("--weeks %d: give a positive number (0 = all)", opts.weeks)
 	}
-	h, err := readHistory(g, opts.model, opts.weeks)
+	h, from, err := readHistory(g, opts.model, opts.weeks)
 	if err != nil {
 		return err
 	}
-	data, err := reportData(h, g.env.Now())
+	data, err := reportData(h, from, g.env.Now())
 	if err != nil {
 		return err
 	}
@@ -78,22 +82,27 @@ func runReport(g *globals, opts *reportOptions) error {
 	return nil
 }
 
-// readHistory reads the newest n weeks of model from a store opened
-// read-only and closed before anything is drawn.
-func readHistory(g *globals, model string, n int) (*tracker.History, error) {
+// readHistory reads the newest n weeks of model, and the weeks before them
+// that their changes are judged by, from a store opened read-only and
+// closed before anything is drawn; from is the first of the n.
+func readHistory(g *globals, model string, n int) (h *tracker.History, from int, err error) {
 	store, err := g.open(true)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer store.Close()
-	return store.History(model, n)
+	return store.HistoryBack(model, n, compare.Lookback)
 }
 
-// reportData maps a history into the page: the weeks covered, a section
-// for each series of the newest week, and the charts of the most telling.
-func reportData(h *tracker.History, now time.Time) (report.Data, error) {
+// reportData maps a history into the page: the weeks covered (from week
+// from on; the weeks before are the past the verdicts learn from), a
+// section for each series of the newest week, and the charts of the most
+// telling.
+func reportData(full *tracker.History, from int, now time.Time) (report.Data, error) {
+	h := full.Since(from)
 	last := h.Newest()
-	data := report.Data{Model: h.Model, Weeks: len(h.Weeks), First: h.Weeks[0].Week, Last: h.Weeks[last].Week, Generated: now.UTC().Format("2006-01-02 15:04 MST")}
+	data := report.Data{Model: h.Model, Weeks: len(h.Weeks), First: h.Weeks[0].Week, Last: h.Weeks[last].Week, Generated: now.UTC().Format("2006-01-02 15:04 MST"),
+		FDR: fmt.Sprintf("%g%%", 100*compare.Q)}
 	for i, wv := range h.Weeks {
 		data.Versions = append(data.Versions, report.Version{Week: wv.Week, Version: wv.Version, Hash: h.Versions[i].Hash[:12], Experiments: len(h.Records[i])})
 	}
@@ -105,7 +114,7 @@ func reportData(h *tracker.History, now time.Time) (report.Data, error) {
 		}
 	}
 	for _, e := range newest {
-		data.Methods = append(data.Methods, reportMethod(h.Follow(tracker.SeriesKey(e.Kind, e.Params), e.Kind), weightSum))
+		data.Methods = append(data.Methods, reportMethod(full.Follow(tracker.SeriesKey(e.Kind, e.Params), e.Kind), from, weightSum))
 	}
 	if len(newest) == 0 {
 		return data, nil
@@ -122,47 +131,70 @@ func resultOf(e *tracker.Experiment) experiments.Result {
 	if e == nil {
 		return experiments.Result{}
 	}
-	return experiments.Result{Kind: e.Kind, Params: e.Params, Value: e.Value, Spread: e.Spread, Rank: e.Rank}
+	return experiments.Result{Kind: e.Kind, Params: e.Params, Value: e.Value, Spread: e.Spread, Rank: e.Rank, Extra: e.Extra}
+}
+
+// resultsOf is a series' records, one per week, as compare reads them.
+func resultsOf(records []*tracker.Experiment) []experiments.Result {
+	out := make([]experiments.Result, len(records))
+	for i, e := range records {
+		out[i] = resultOf(e)
+	}
+	return out
 }
 
 // reportMethod is one series' section: its ranking in the newest week of
-// s and, as compare judges them, what changed since the weeks before.
-func reportMethod(s *tracker.SeriesHistory, weightSum experiments.Result) report.Method {
-	last := len(s.Records) - 1
-	e := s.Records[last]
-	cur := resultOf(e)
+// s and, as compare judges them, what changed since the weeks before. The
+// weeks of s before from are the past the changes are judged by; the
+// report shows from on.
+func reportMethod(s *tracker.SeriesHistory, from int, weightSum experiments.Result) report.Method {
+	series := resultsOf(s.Records)
+	last := len(series) - 1
+	e, cur := s.Records[last], series[last]
 	m := report.Method{Label: e.Kind, Params: describeParams(e)}
-	var prev *tracker.Experiment
-	if last > 0 {
-		prev = s.Records[last-1]
+	moves := compare.Movers(series)
+	if last > from {
 		m.PrevWeek = s.Weeks[last-1].Week
+		m.Up, m.Down = reportMoves(moves.Up, s.Names), reportMoves(moves.Down, s.Names)
+		m.Unjudged = moves.Changes.Unjudged()
+		m.Significant, m.Compared, m.ModelWide = moves.Changes.Significant(), moves.Changes.Compared(), moves.Changes.ModelWide()
 	}
-	m.Rows = reportRows(e, prev, s.Names)
-	up, down := compare.Movers(resultOf(prev), cur)
-	m.Up, m.Down = reportMoves(up, s.Names), reportMoves(down, s.Names)
-	earlier := make([]experiments.Result, last)
-	for w := range earlier {
-		earlier[w] = resultOf(s.Records[w])
+	effects := compare.JudgeEffects(cur)
+	m.Negligible = effects.Why
+	if effects.Why != "" && effects.Any() {
+		m.Negligible += " (a value of zero, where the output never moved, is negligible)"
 	}
-	for _, z := range compare.GoneToZero(cur, earlier) {
-		m.Zeroed = append(m.Zeroed, report.Zeroed{Index: z.Feature, Name: experiments.FeatureName(s.Names, z.Feature), Was: num32(z.Was), Now: num32(z.Now), WasWeek: s.Weeks[z.Week].Week, WasRank: z.WasRank, To: z.Rank})
+	var prev *tracker.Experiment
+	if m.PrevWeek != "" {
+		prev = s.Records[last-1]
+	}
+	m.Rows = reportRows(e, prev, cur, moves.Changes, effects, s.Names)
+	for _, z := range compare.GoneToZero(series[from:]) {
+		m.Zeroed = append(m.Zeroed, report.Zeroed{Index: z.Feature, Name: experiments.FeatureName(s.Names, z.Feature), Was: num32(z.Was), Now: num32(z.Now),
+			ThereWeek: s.Weeks[from+z.There].Week, DroppedWeek: s.Weeks[from+z.Dropped].Week, WasRank: z.WasRank, To: z.Rank})
 	}
 	m.Warnings = compare.Warnings(weightSum, cur, s.Names)
 	return m
 }
 
-// reportRows is e's ranking, best first, each feature with the places it
-// climbed since prev (nil without a record the week before).
-func reportRows(e, prev *tracker.Experiment, names []string) []report.Row {
+// reportRows is e's ranking, best first, each feature with its standard
+// error, the verdict on its effect and, when the report has the week
+// before's record prev, the places it climbed and its judged change.
+func reportRows(e, prev *tracker.Experiment, cur experiments.Result, changes compare.Changes, effects compare.Effects, names []string) []report.Row {
+	se := experiments.StandardErrors(cur)
 	var rows []report.Row
 	for i := range e.Value {
 		if e.Rank[i] == 0 {
 			continue
 		}
-		r := report.Row{Rank: e.Rank[i], Index: i, Name: experiments.FeatureName(names, i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i])}
+		r := report.Row{Rank: e.Rank[i], Index: i, Name: experiments.FeatureName(names, i), Value: num32(e.Value[i]), Spread: num32(e.Spread[i]), SE: num32(se[i]),
+			Negligible: verdictWord(effects.Effect[i])}
 		if prev != nil && i < len(prev.Rank) && prev.Rank[i] > 0 {
 			rise := prev.Rank[i] - e.Rank[i]
 			r.Move = optInt(&rise, true)
+		}
+		if c := changes[i]; prev != nil && !math.IsNaN(c.Delta) {
+			r.Change, r.Significant = signed32(c.Delta), c.Significant
 		}
 		rows = append(rows, r)
 	}
@@ -170,10 +202,22 @@ func reportRows(e, prev *tracker.Experiment, names []string) []report.Row {
 	return rows
 }
 
+// verdictWord is an effect verdict as a table shows it: "yes" negligible,
+// "no" clearly there, "" cannot be judged.
+func verdictWord(e experiments.Effect) string {
+	switch e {
+	case experiments.EffectNone:
+		return "yes"
+	case experiments.EffectClear:
+		return "no"
+	}
+	return ""
+}
+
 func reportMoves(ms []compare.Mover, names []string) []report.Move {
 	var out []report.Move
 	for _, m := range ms {
-		out = append(out, report.Move{Index: m.Feature, Name: experiments.FeatureName(names, m.Feature), From: m.From, To: m.To})
+		out = append(out, report.Move{Index: m.Feature, Name: experiments.FeatureName(names, m.Feature), From: m.From, To: m.To, Change: signed32(m.Delta)})
 	}
 	return out
 }

@@ -48,8 +48,8 @@ func TestReportIsSelfContainedAndEscaped(t *testing.T) {
 	for _, want := range []string{
 		"&lt;script&gt;alert(1)&lt;/script&gt;", "a&amp;b", // names, escaped
 		"2019-01-14", "2019-02-18", // the weeks covered
-		"went to zero",          // feature 2's perturb value fades
-		"top movers since",      // rank changes
+		"Changes since 2019-02-11 are not judged: the week-to-week noise is not learned yet", // perturb has 2 past weeks
+		"Negligible or clearly there: not judged, an output sensitivity cannot tell",         // perturb has no null
 		"all 5 features ranked", // the ranked table
 		"<svg", "</figure>",
 	} {
@@ -93,26 +93,46 @@ func TestReportRendersInChromium(t *testing.T) {
 }
 
 // TestReportSaysWhatCompareFound checks that each section carries the
-// judgements of the newest week, most telling method first: the fade with
-// the week the feature ranked best in, the disagreements, the movers.
+// verdicts of the newest week, most telling method first: on the verdict
+// season ending the week newcomer starts to matter, newcomer moves up
+// with a significant change, legacy went to zero in the week it dropped,
+// and weight-based methods say they judge no effect.
 func TestReportSaysWhatCompareFound(t *testing.T) {
-	html, _ := reportFixture(t)
-	perturb, _, ok := strings.Cut(html[strings.Index(html, "<h3>"):], "<h3>olden</h3>")
-	if !ok || !strings.HasPrefix(perturb, "<h3>perturb</h3>") {
-		t.Fatalf("the first section is not perturb's, followed by olden's:\n%.300s", perturb)
+	db := verdictStore(t, newcomerWeek+1)
+	dir := t.TempDir()
+	if r := tr(t, db, "report", "--out", dir); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	first := html[strings.Index(html, "<h3>"):]
+	if !strings.HasPrefix(first, "<h3>drop-retrain</h3>") {
+		t.Fatalf("the first section is not drop-retrain's:\n%.300s", first)
+	}
+	_, perm, _ := strings.Cut(first, "<h3>permutation</h3>")
+	perm, _, _ = strings.Cut(perm, "<h3>")
 	for _, want := range []string{
-		`<div class="zero">feature 2 (&lt;img src=x onerror=alert(2)&gt;) went to zero: 0.25 (rank 2) in week 2019-01-14, 0.0009765625 (rank 5) now.</div>`,
-		`<div class="warn">feature 3 (tenure): weight-sum rank 1 of 5 but perturb rank 3: large first-layer weights, weak effect on the output</div>`,
-		`<tr><th colspan="3">top movers since 2019-02-11 (value moved by more than twice its standard error)</th></tr>`,
-		`<tr><td>3</td><td>tenure</td><td class="up">rank 4 → 3</td></tr>`,
+		`<div class="zero">feature 3 (legacy) went to zero in week ` + verdictWeek(legacyDies) + `: clearly there in week ` + verdictWeek(legacyDies-1) + ` at `,
+		`significant movers since ` + verdictWeek(newcomerWeek-1) + ` (beyond both the standard error and the learned week-to-week noise, false discovery rate 5%)`,
+		`<td>5</td><td>newcomer</td><td class="up">rank `,
 	} {
-		if !strings.Contains(perturb, want) {
-			t.Errorf("perturb's section lacks %s", want)
+		if !strings.Contains(perm, want) {
+			t.Errorf("permutation's section lacks %s", want)
 		}
 	}
-	if n := strings.Count(html, `<div class="warn">`); n != 2 {
-		t.Errorf("%d disagreement warnings, want perturb's 2: weight-based methods are not compared with the weights", n)
+	if n := strings.Count(perm, `<tr><td>`); n != 1 {
+		t.Errorf("permutation's section lists %d movers, want newcomer alone", n)
+	}
+	if strings.Count(html, `<div class="zero">`) != 1 {
+		t.Errorf("want one went-to-zero banner, legacy's: weight-based methods judge no effect")
+	}
+	for _, want := range []string{"Negligible or clearly there: not judged, no such verdict is possible from weights alone."} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }
 
