@@ -418,8 +418,9 @@ type WeekRow struct {
 }
 
 // WeekView reads the week a week argument names (see VersionAt) with the
-// record RankBy picks for kind, and the previous week that has a version.
-func (s *Store) WeekView(model, week, kind string, moreTelling func(a, b string) bool) (*WeekView, error) {
+// record RankBy picks for kind and data role, and the previous week that
+// has a version.
+func (s *Store) WeekView(model, week, kind, role string, moreTelling func(a, b string) bool) (*WeekView, error) {
 	vi, err := s.VersionAt(model, week)
 	if err != nil {
 		return nil, err
@@ -432,7 +433,7 @@ func (s *Store) WeekView(model, week, kind string, moreTelling func(a, b string)
 	if err != nil {
 		return nil, err
 	}
-	if v.Record, err = RankBy(exps, kind, vi.Week, moreTelling); err != nil {
+	if v.Record, err = RankBy(exps, kind, role, vi.Week, moreTelling); err != nil {
 		return nil, err
 	}
 	weeks, err := s.Weeks(model, 0)

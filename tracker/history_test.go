@@ -58,7 +58,7 @@ func TestTheNewestRecordSpeaksForAWeekInEveryReadModel(t *testing.T) {
 	if v := sh.Values(1); v != nil {
 		t.Errorf("week 1 has no perturb record, but Values(1) = %v", v)
 	}
-	wv, err := s.WeekView("m", week(0), "perturb", func(a, b string) bool { return false })
+	wv, err := s.WeekView("m", week(0), "perturb", tracker.DefaultRole, func(a, b string) bool { return false })
 	if err != nil || wv.Record.Value[0] != want[0] {
 		t.Errorf("WeekView = %+v, %v; want the newer record", wv, err)
 	}

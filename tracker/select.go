@@ -248,11 +248,16 @@ func MostTelling(exps []*Experiment, kind string, moreTelling func(a, b string) 
 	return best
 }
 
-// RankBy is MostTelling for a command that ranks a week: without a record
-// the error, matching ErrNoRecord, lists the kinds the week has.
-func RankBy(exps []*Experiment, kind, week string, moreTelling func(a, b string) bool) (*Experiment, error) {
-	if e := MostTelling(exps, kind, moreTelling); e != nil {
+// RankBy is MostTelling among the records of one data role, for a command
+// that ranks a week: a run on a reference set never speaks for the week's
+// own data. Without a record the error, matching ErrNoRecord, lists the
+// kinds the week has.
+func RankBy(exps []*Experiment, kind, role, week string, moreTelling func(a, b string) bool) (*Experiment, error) {
+	if e := MostTelling(OfRole(exps, role), kind, moreTelling); e != nil {
 		return e, nil
+	}
+	if role != DefaultRole {
+		kind = strings.TrimSpace(kind + " " + RoleParam + "=" + role)
 	}
 	var have []string
 	for _, e := range exps {

@@ -112,7 +112,7 @@ func TestTheRecordThatSpeaksForAWeek(t *testing.T) {
 	if e := tracker.MostTelling(exps, "perturb", more); e == nil || e.DataSHA256 != "other settings" {
 		t.Errorf("newest perturb = %+v, want the newest of the kind", e)
 	}
-	if _, err := tracker.RankBy(exps, "olden", week(0), more); !errors.Is(err, tracker.ErrNoRecord) ||
+	if _, err := tracker.RankBy(exps, "olden", tracker.DefaultRole, week(0), more); !errors.Is(err, tracker.ErrNoRecord) ||
 		!strings.Contains(err.Error(), "has no olden experiment; it has weight-sum, perturb, permutation") {
 		t.Errorf("RankBy a missing kind: %v", err)
 	}
@@ -170,3 +170,20 @@ func TestRecordedReturnsTheStoredRecord(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func TestARunOnReferenceDataNeverSpeaksForTheWeeksOwn(t *testing.T) {
+	at := func(h int) time.Time { return fixedNow.Add(time.Duration(h) * time.Hour) }
+	own := &tracker.Experiment{Kind: "permutation", CreatedAt: at(0), DataSHA256: "own"}
+	ref := &tracker.Experiment{Kind: "permutation", Params: map[string]string{tracker.RoleParam: "reference"}, CreatedAt: at(1), DataSHA256: "ref"}
+	more := func(a, b string) bool { return false }
+	exps := []*tracker.Experiment{own, ref}
+	if e, err := tracker.RankBy(exps, "permutation", tracker.DefaultRole, week(0), more); err != nil || e != own {
+		t.Errorf("the week's own role: %+v, %v; want the own-data record though the reference one is newer", e, err)
+	}
+	if e, err := tracker.RankBy(exps, "", "reference", week(0), more); err != nil || e != ref {
+		t.Errorf("the reference role: %+v, %v", e, err)
+	}
+	if _, err := tracker.RankBy([]*tracker.Experiment{own}, "permutation", "reference", week(0), more); !errors.Is(err, tracker.ErrNoRecord) || !strings.Contains(err.Error(), "no permutation data_role=reference experiment") {
+		t.Errorf("a role the week lacks: %v", err)
+	}
+}

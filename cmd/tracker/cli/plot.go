@@ -244,7 +244,7 @@ func loadHistory(g *globals, model string, explicit []string, n int, kind string
 		return nil, err
 	}
 	last := h.Newest()
-	pick, err := tracker.RankBy(h.Records[last], kind, h.Weeks[last].Week, experiments.MoreTelling)
+	pick, err := tracker.RankBy(h.Records[last], kind, tracker.DefaultRole, h.Weeks[last].Week, experiments.MoreTelling)
 	if err != nil {
 		return nil, err
 	}

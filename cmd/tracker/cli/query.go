@@ -380,8 +380,8 @@ func describeMove(m compare.Move) string {
 
 // queryWeekOptions are query week's flags and argument.
 type queryWeekOptions struct {
-	model, format, kind, week string
-	top                       int
+	model, format, kind, week, role string
+	top                             int
 }
 
 func newQueryWeekCmd(g *globals) *cobra.Command {
@@ -411,6 +411,7 @@ gradient, then the weight-based ones.`,
 	}
 	cmd.Flags().StringVar(&opts.model, "model", tracker.DefaultModel, "model series name")
 	cmd.Flags().StringVar(&opts.kind, "experiment", "", "experiment kind to rank by")
+	cmd.Flags().StringVar(&opts.role, "data-role", tracker.DefaultRole, "rank the records of this data role (week: the week's own data)")
 	cmd.Flags().IntVar(&opts.top, "top", 0, "show only the K most important features (0 = all)")
 	cmd.Flags().StringVar(&opts.format, "format", "", "table, csv or json (default: table on a terminal, csv in a pipe)")
 	return cmd
@@ -477,7 +478,7 @@ func queryWeek(g *globals, opts *queryWeekOptions) (*tracker.WeekView, weekVerdi
 		return nil, weekVerdicts{}, err
 	}
 	defer store.Close()
-	v, err := store.WeekView(opts.model, opts.week, opts.kind, experiments.MoreTelling)
+	v, err := store.WeekView(opts.model, opts.week, opts.kind, opts.role, experiments.MoreTelling)
 	if err != nil {
 		return nil, weekVerdicts{}, err
 	}

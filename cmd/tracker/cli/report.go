@@ -106,7 +106,7 @@ func reportData(full *tracker.History, from int, now time.Time) (report.Data, er
 	for i, wv := range h.Weeks {
 		data.Versions = append(data.Versions, report.Version{Week: wv.Week, Version: wv.Version, Hash: h.Versions[i].Hash[:12], Experiments: len(h.Records[i])})
 	}
-	newest := tracker.SeriesRecords(h.Records[last], experiments.OrderOf)
+	newest := tracker.SeriesRecords(h.Records[last], experiments.TellingOf)
 	var weightSum experiments.Result
 	for _, e := range newest {
 		if e.Kind == experiments.KindWeightSum {
