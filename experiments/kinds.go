@@ -91,7 +91,7 @@ func StandardErrors(r Result) []float64 {
 		copy(out, se)
 		return out
 	}
-	n := samples(r.Kind, r.Params)
+	n := Samples(r.Kind, r.Params)
 	for i := range out {
 		out[i] = math.NaN()
 		if n >= 2 && i < len(r.Spread) && (r.Rank == nil || r.Rank[i] > 0) {
@@ -101,9 +101,10 @@ func StandardErrors(r Result) []float64 {
 	return out
 }
 
-// samples is how many samples a record's spread is taken over, from its
-// parameters; 0 when unknown or the kind has none.
-func samples(kind string, params map[string]string) int {
+// Samples is how many samples a record's spread is taken over (pivots,
+// repeats, rows, seeds), from its parameters; 0 when unknown or the kind
+// has none.
+func Samples(kind string, params map[string]string) int {
 	key, ok := spreadOver[kind]
 	if !ok {
 		return 0

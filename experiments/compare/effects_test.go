@@ -7,11 +7,18 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 )
 
+// sampleKey is the parameter experiments.Samples reads a kind's count of
+// samples from.
+var sampleKey = map[string]string{
+	experiments.KindPerturb: "pivots", experiments.KindPermutation: "repeats",
+	experiments.KindGradient: "rows", experiments.KindDropRetrain: "seeds",
+}
+
 // signed is a permutation or drop-retrain record with values and standard
 // errors (NaN: unknown; a NaN value: not measured), over `samples`
 // repeats or seeds.
 func signed(kind string, samples int, values, se []float64) experiments.Result {
-	r := experiments.Result{Kind: kind, Params: map[string]string{sampleParam[kind]: itoa(samples)}, Value: values, Rank: make([]int, len(values)),
+	r := experiments.Result{Kind: kind, Params: map[string]string{sampleKey[kind]: itoa(samples)}, Value: values, Rank: make([]int, len(values)),
 		Extra: map[string][]float64{experiments.SEKey: se}}
 	ranks := experiments.RankSigned(values)
 	for f, v := range values {
@@ -64,7 +71,7 @@ func TestJudgeEffects(t *testing.T) {
 			name: "stored degrees of freedom replace the repeat count",
 			r: func() experiments.Result {
 				r := perm(append([]float64{0.2, 0.025}, make([]float64, 8)...), append([]float64{0.01, 0.005}, []float64{0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001}...))
-				r.Extra[DFKey] = []float64{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}
+				r.Extra[experiments.SEDFKey] = []float64{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}
 				return r
 			}(),
 			want: []experiments.Effect{clear, clear, none, none, none, none, none, none, none, none},

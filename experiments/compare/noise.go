@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"strconv"
 
 	"github.com/tracker-ml/tracker/experiments"
 )
@@ -308,29 +307,14 @@ func measured(r experiments.Result, f int) bool {
 	return r.Rank == nil || (f < len(r.Rank) && r.Rank[f] > 0)
 }
 
-// sampleParam names the parameter counting the samples a kind's standard
-// error is taken over, as experiments records it, for the degrees of
-// freedom of a standard error the record does not give them for.
-var sampleParam = map[string]string{
-	experiments.KindPerturb: "pivots", experiments.KindPermutation: "repeats",
-	experiments.KindGradient: "rows", experiments.KindDropRetrain: "seeds",
-}
-
-// DFKey names the per-feature degrees of freedom of the standard errors a
-// method may store in Result.Extra beside experiments.SEKey.
-const DFKey = "se_df"
-
 // degreesOfFreedom is, per feature, the degrees of freedom of r's
-// standard error: the stored ones (DFKey), or n-1 for a standard error
+// standard error: the stored ones (experiments.SEDFKey), or n-1 for a standard error
 // over n samples (the record's count parameter), or +Inf (the normal) when
 // neither is known.
 func degreesOfFreedom(r experiments.Result) []float64 {
 	out := make([]float64, len(r.Value))
-	stored := r.Extra[DFKey]
-	n := 0
-	if key, ok := sampleParam[r.Kind]; ok {
-		n, _ = strconv.Atoi(r.Params[key])
-	}
+	stored := r.Extra[experiments.SEDFKey]
+	n := experiments.Samples(r.Kind, r.Params)
 	for f := range out {
 		switch {
 		case len(stored) == len(out) && stored[f] > 0:

@@ -40,7 +40,7 @@ func plantedEffects() []float64 {
 // week draws one week's record with true effects eff.
 func (s testSeason) week(rng *rand.Rand, eff []float64) experiments.Result {
 	n := len(eff)
-	r := experiments.Result{Kind: s.kind, Params: map[string]string{sampleParam[s.kind]: itoa(s.samples)}, Value: make([]float64, n), Spread: make([]float64, n)}
+	r := experiments.Result{Kind: s.kind, Params: map[string]string{sampleKey[s.kind]: itoa(s.samples)}, Value: make([]float64, n), Spread: make([]float64, n)}
 	g := 1 + s.global*rng.NormFloat64()
 	for f, mu := range eff {
 		spread := s.retrain * math.Abs(mu)
