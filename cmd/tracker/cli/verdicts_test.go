@@ -319,6 +319,16 @@ func testQuietWeeks(t *testing.T, p *proofFixture) {
 			}
 		}
 		t.Logf("observed: %s in the shift week %d: %d significant, %s significant: %v", kind, ev.Shift, n, shift[demo.Shifted].Name, shift[demo.Shifted].Significant)
+		// Nor this: the broken retrain is a real change of every live
+		// feature, so there a live feature not significant is a miss.
+		broken := weekVerdicts(t, db, p.week(ev.Broken), kind)
+		n = 0
+		for _, i := range proofLive {
+			if broken[i].Significant {
+				n++
+			}
+		}
+		t.Logf("observed: %s in the broken week %d: live features significant %s", kind, ev.Broken, share(n, len(proofLive)))
 	}
 }
 
