@@ -11,8 +11,16 @@
 // distribution moves from ShiftWeek while its effect follows the old centre
 // (Shifted), and pure noise everywhere else.
 //
+// The same world serves the scenario tests of tracker's verdicts: Options
+// can place the events in other weeks (Events), add one broken retrain
+// with a far too large learning rate, narrow the network and set the
+// linear effects. Proof is the season the proof runs on (docs/PROOF.md).
+// Events.Quiet tells the weeks in which nothing changed: a good retrain
+// on fresh rows of the same world as the week before.
+//
 // Invariants: a season is a pure function of its Options. The same seed
-// writes the same bytes (rows, CSV text, trained weights), so the demo's
+// writes the same bytes (rows, CSV text) and the same trained weights
+// (the HDF5 files also hold the time they were written), so the demo's
 // output can be compared across versions of tracker; the draw order (a
 // week's training rows, then its holdout rows, then its training) is part
 // of that contract. The package never opens a store: the CLI ingests and

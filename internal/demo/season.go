@@ -21,6 +21,8 @@ const (
 	DefaultTrainRows   = 8000
 	DefaultHoldoutRows = 2000
 	DefaultEpochs      = 12
+	DefaultLR          = 0.003 // Adam's learning rate for a good retrain
+	DefaultBrokenLR    = 0.3   // Adam's learning rate for the broken retrain: a hundred times too large
 )
 
 // hidden are the widths of the hidden layers: narrower than production's
@@ -40,6 +42,13 @@ type Options struct {
 	TrainRows   int // rows per week to train on, the last fifth validating (DefaultTrainRows)
 	HoldoutRows int // rows per week held out for measuring (DefaultHoldoutRows)
 	Epochs      int // at most this many epochs per training (DefaultEpochs)
+
+	// The scenario's knobs; `tracker demo` leaves them zero.
+	Events   *Events   // the weeks the planted changes come; nil takes DemoEvents
+	Hidden   []int     // hidden layer widths; nil takes the demo's 64, 64
+	Linear   []float64 // main effects of features 0 to 9; nil takes the demo's
+	LR       float64   // learning rate of every good retrain (DefaultLR)
+	BrokenLR float64   // learning rate of the broken retrain (DefaultBrokenLR)
 }
 
 // Season is what Generate wrote: the feature names and, week by week, the
@@ -48,6 +57,10 @@ type Season struct {
 	Names []string // the CSV header without the label column
 	Label string   // the label column of every CSV
 	Weeks []Week   // oldest first, seven days apart
+	// Events are the weeks the planted changes came, and Layers the
+	// network's widths from input to output.
+	Events Events
+	Layers []int
 }
 
 // Week is one week of a season.
@@ -62,16 +75,25 @@ type Week struct {
 func (s *Season) Newest() Week { return s.Weeks[len(s.Weeks)-1] }
 
 // Fade is the week from which Fading no longer affects the label, or the
-// newest week when the season ends before FadeWeek.
-func (s *Season) Fade() Week { return s.Weeks[min(FadeWeek, len(s.Weeks)-1)] }
+// newest week when the season ends before it (or it never comes).
+func (s *Season) Fade() Week { return s.event(s.Events.Fade) }
 
 // Shift is the week from which Shifted is drawn around its new centre, or
-// the newest week when the season ends before ShiftWeek.
-func (s *Season) Shift() Week { return s.Weeks[min(ShiftWeek, len(s.Weeks)-1)] }
+// the newest week when the season ends before it (or it never comes).
+func (s *Season) Shift() Week { return s.event(s.Events.Shift) }
 
-// Layers are the network's widths from input to output: Features, the
-// hidden layers, and the two classes.
-func Layers() []int {
+func (s *Season) event(week int) Week {
+	if week < 0 || week >= len(s.Weeks) {
+		week = len(s.Weeks) - 1
+	}
+	return s.Weeks[week]
+}
+
+// Layers are the demo network's widths from input to output: Features,
+// the hidden layers, and the two classes.
+func Layers() []int { return widths(hidden) }
+
+func widths(hidden []int) []int {
 	return append(append([]int{Features}, hidden...), 2)
 }
 
@@ -83,14 +105,18 @@ func Generate(ctx context.Context, opts Options, progress func(done, total int))
 		return nil, fmt.Errorf("a season of %d weeks: need at least 1", opts.Weeks)
 	}
 	opts = opts.withDefaults()
-	arch, err := architecture()
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	s := &Season{Names: Names(), Label: labelColumn, Events: *opts.Events, Layers: widths(opts.Hidden)}
+	arch, err := architecture(s.Layers)
 	if err != nil {
 		return nil, err
 	}
-	s := &Season{Names: Names(), Label: labelColumn}
+	planted := world{linear: opts.Linear, events: s.Events}
 	rng := newRand(opts.Seed)
 	for week := range opts.Weeks {
-		w, err := s.generateWeek(ctx, opts, arch, rng, week)
+		w, err := s.generateWeek(ctx, opts, planted, arch, rng, week)
 		if err != nil {
 			return nil, err
 		}
@@ -112,12 +138,41 @@ func (o Options) withDefaults() Options {
 	if o.Epochs <= 0 {
 		o.Epochs = DefaultEpochs
 	}
+	if o.Events == nil {
+		e := DemoEvents
+		o.Events = &e
+	}
+	if o.Hidden == nil {
+		o.Hidden = hidden
+	}
+	if o.Linear == nil {
+		o.Linear = linear
+	}
+	if o.LR <= 0 {
+		o.LR = DefaultLR
+	}
+	if o.BrokenLR <= 0 {
+		o.BrokenLR = DefaultBrokenLR
+	}
 	return o
+}
+
+// check refuses the scenario knobs no season can be drawn with.
+func (o Options) check() error {
+	if len(o.Linear) != len(linear) {
+		return fmt.Errorf("%d linear effects: need one for each of features 0 to %d", len(o.Linear), len(linear)-1)
+	}
+	for _, w := range o.Hidden {
+		if w < 1 {
+			return fmt.Errorf("hidden layers %v: every width must be at least 1", o.Hidden)
+		}
+	}
+	return nil
 }
 
 // generateWeek draws week's rows, writes them, trains the week's model on
 // them and exports it.
-func (s *Season) generateWeek(ctx context.Context, opts Options, arch *snapshot.Snapshot, rng *rand.Rand, week int) (Week, error) {
+func (s *Season) generateWeek(ctx context.Context, opts Options, planted world, arch *snapshot.Snapshot, rng *rand.Rand, week int) (Week, error) {
 	day := start.AddDate(0, 0, 7*week)
 	stamp := day.Format("20060102")
 	dataDir := filepath.Join(opts.Dir, "Data")
@@ -126,7 +181,7 @@ func (s *Season) generateWeek(ctx context.Context, opts Options, arch *snapshot.
 		Train:   filepath.Join(dataDir, stamp+"_train.csv"),
 		Holdout: filepath.Join(dataDir, stamp+"_holdout.csv"),
 	}
-	train, holdout := drawRows(rng, week, opts.TrainRows), drawRows(rng, week, opts.HoldoutRows)
+	train, holdout := planted.draw(rng, week, opts.TrainRows), planted.draw(rng, week, opts.HoldoutRows)
 	if err := writeCSV(w.Train, s.Names, s.Label, train); err != nil {
 		return Week{}, err
 	}
@@ -137,8 +192,12 @@ func (s *Season) generateWeek(ctx context.Context, opts Options, arch *snapshot.
 	cut := opts.TrainRows * 4 / 5
 	fit := nn.Labeled{X: train.X[:cut*Features], Labels: train.Labels[:cut], Rows: cut}
 	val := nn.Labeled{X: train.X[cut*Features:], Labels: train.Labels[cut:], Rows: opts.TrainRows - cut}
+	lr := opts.LR
+	if week == s.Events.Broken {
+		lr = opts.BrokenLR
+	}
 	res, err := nn.Train(ctx, arch, fit, val, nn.TrainOptions{
-		Epochs: opts.Epochs, Batch: 64, LR: 0.003, Patience: 3, Seed: opts.Seed*1000 + uint64(week),
+		Epochs: opts.Epochs, Batch: 64, LR: lr, Patience: 3, Seed: opts.Seed*1000 + uint64(week),
 	})
 	if err != nil {
 		return Week{}, fmt.Errorf("week %s: %w", day.Format(time.DateOnly), err)
@@ -152,9 +211,9 @@ func (s *Season) generateWeek(ctx context.Context, opts Options, arch *snapshot.
 	return w, nil
 }
 
-// architecture is the demo's network with zero weights; Train draws them.
-func architecture() (*snapshot.Snapshot, error) {
-	widths := Layers()
+// architecture is a network of these widths with zero weights; Train
+// draws them.
+func architecture(widths []int) (*snapshot.Snapshot, error) {
 	var layers []snapshot.Layer
 	for i := 1; i < len(widths); i++ {
 		act := "relu"

@@ -60,9 +60,25 @@ func newRand(seed uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, rngStream))
 }
 
-// drawRows draws one week's rows: standard normal features, the copy and
-// the shift applied, and a label drawn from the planted logistic model.
+// world is the planted model rows are drawn from: the main effects of
+// features 0 to 9 and the weeks its events come.
+type world struct {
+	linear []float64
+	events Events
+}
+
+// demoWorld is the world `tracker demo` draws from.
+var demoWorld = world{linear: linear, events: DemoEvents}
+
+// drawRows draws one week's rows of the demo's world.
 func drawRows(rng *rand.Rand, week, rows int) nn.Labeled {
+	return demoWorld.draw(rng, week, rows)
+}
+
+// draw draws one week's rows: standard normal features, the copy and the
+// shift applied, and a label drawn from the planted logistic model.
+func (w world) draw(rng *rand.Rand, week, rows int) nn.Labeled {
+	shifted, faded := w.events.from(w.events.Shift, week), w.events.from(w.events.Fade, week)
 	d := nn.Labeled{Rows: rows, X: make([]float32, rows*Features), Labels: make([]int, rows)}
 	for r := range rows {
 		x := d.X[r*Features : (r+1)*Features]
@@ -70,19 +86,19 @@ func drawRows(rng *rand.Rand, week, rows int) nn.Labeled {
 			x[i] = float32(rng.NormFloat64())
 		}
 		x[Copy] = x[0] + float32(copyNoise*rng.NormFloat64())
-		if week >= ShiftWeek {
+		if shifted {
 			x[Shifted] += shift
 		}
 		var z float64
-		for i, b := range linear {
+		for i, b := range w.linear {
 			v := float64(x[i])
-			if i == Shifted && week >= ShiftWeek {
+			if i == Shifted && shifted {
 				v -= shift // the effect follows the old centre: the shift is drift, not signal
 			}
 			z += b * v
 		}
 		z += pairEffect * float64(x[PairA]) * float64(x[PairB])
-		if week < FadeWeek {
+		if !faded {
 			z += fadeEffect * float64(x[Fading])
 		}
 		if rng.Float64() < 1/(1+math.Exp(-z)) {
