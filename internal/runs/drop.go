@@ -60,6 +60,10 @@ type dropRun struct {
 	plan    *dropretrain.Plan
 	retrain dropretrain.RetrainFunc
 	replace bool // record over a rival
+	// adopt is the training data whose header names the series takes
+	// when the run is recorded, as a method run's do (adoptNames); nil
+	// when the series has names already.
+	adopt *Data
 }
 
 func (run *dropRun) outcome() *Outcome {
@@ -155,7 +159,7 @@ func planDrop(env *Env, spec *DropSpec) (*dropRun, error) {
 		return nil, err
 	}
 	if run.names == nil {
-		run.names = train.Names
+		run.names, run.adopt = train.Names, &spec.Data
 	}
 	if run.opts, err = spec.options(run.names, vi.Inputs); err != nil {
 		return nil, err
@@ -398,5 +402,8 @@ func (run *dropRun) finish(env *Env) error {
 	if _, err := recordWeek(env, store, w, run.replace); err != nil {
 		return fmt.Errorf("record drop-retrain for week %s: %w", w.Version.Week, err)
 	}
-	return nil
+	if run.adopt != nil {
+		_, err = adoptNames(env, store, w.Version.Model, run.adopt)
+	}
+	return err
 }

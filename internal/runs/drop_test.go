@@ -321,3 +321,50 @@ func TestImportShardsRefusesARivalUnlessReplace(t *testing.T) {
 		t.Errorf("%d drop-retrain records, want 2: the old one is kept", n)
 	}
 }
+
+// A drop-retrain recorded on a series without names stores its training
+// header's, as a method run does, so query week names the features it
+// measured; a series with names keeps them, and a run that only writes a
+// shard file stores nothing.
+func TestDropRetrainAdoptsTheHeaderNames(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		stored []string
+		out    bool // to a shard file
+		want   []string
+	}{
+		{"a series without names takes the training header's", nil, false, []string{"a", "b", "c", "d"}},
+		{"a series with names keeps them", []string{"d", "c", "b", "a"}, false, []string{"d", "c", "b", "a"}},
+		{"a run into a shard file records nothing and stores no names", nil, true, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := newStore(t)
+			ts.ingest(t, "2019-01-14", 1, nil)
+			if c.stored != nil {
+				s := ts.store(t, false)
+				if err := s.SetFeatures(tracker.DefaultModel, c.stored); err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+			}
+			spec := dropSpec(dataFile(t, 40, false), &fakeRetrain{})
+			if c.out {
+				spec.Out = filepath.Join(t.TempDir(), "shard.jsonl")
+			}
+			var notes strings.Builder
+			if _, err := DropRetrain(context.Background(), ts.env(&notes), spec); err != nil {
+				t.Fatal(err)
+			}
+			s := ts.store(t, true)
+			defer s.Close()
+			names, err := s.Features(tracker.DefaultModel)
+			if err != nil || !slices.Equal(names, c.want) {
+				t.Errorf("stored names %v (%v), want %v", names, err, c.want)
+			}
+			adopted := strings.Count(notes.String(), "stored the 4 feature names from the header of ")
+			if want := map[bool]int{true: 1, false: 0}[c.stored == nil && !c.out]; adopted != want {
+				t.Errorf("notes %q: %d adoptions, want %d", notes.String(), adopted, want)
+			}
+		})
+	}
+}
