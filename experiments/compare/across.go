@@ -19,8 +19,13 @@ type Labeled struct {
 type Candidate struct {
 	Feature int
 	// Support holds, per week, the labels of the series that found it
-	// negligible: at least one each week.
+	// negligible: at least one in each week that judged it, none in a
+	// week passed over.
 	Support [][]string
+	// Passed are the weeks (indices, oldest first) where no series could
+	// judge the feature, such as a broken retrain's, where nothing is
+	// clearly there: they count neither for nor against it.
+	Passed []int
 	// Retrained is the newest drop-retrain record of the weeks that
 	// measured the feature, nil when none did.
 	Retrained *Retrained
@@ -44,13 +49,17 @@ type Unable struct {
 // NegligibleAcross finds the features negligible in every one of weeks
 // (oldest first; each the records of one week, one per series) under
 // every behavioural series of kinds (all behavioural kinds when empty)
-// that can judge (JudgeEffects): a feature qualifies when, in each week,
-// at least one such series found it negligible and none found it clearly
-// there or could not tell. A series that did not measure the feature (a
-// drop-retrain of some features) makes no claim about it either way; a
-// record that cannot judge (one seed, a sensitivity without a null) makes
-// none either, except that a sensitivity of zero is negligible, and is
-// listed in unable, once per series and week.
+// that can judge (JudgeEffects): a feature qualifies when, in each week
+// that judged it, at least one such series found it negligible and none
+// found it clearly there or could not tell, and at least one week judged
+// it. A series that did not measure the feature (a drop-retrain of some
+// features) makes no claim about it either way; a record that cannot
+// judge (one seed, a sensitivity without a null, a week with nothing
+// clearly there) makes none either, except that a sensitivity of zero is
+// negligible, and is listed in unable, once per series and week. A week
+// where nothing judged the feature is passed over (Candidate.Passed):
+// a broken retrain says nothing about any one feature, and must not hide
+// every candidate for the weeks around it.
 // Weight-based records never count. Candidates come in feature order.
 func NegligibleAcross(weeks [][]Labeled, kinds []string) (cands []Candidate, unable []Unable) {
 	width := 0
@@ -75,8 +84,9 @@ func NegligibleAcross(weeks [][]Labeled, kinds []string) (cands []Candidate, una
 	}
 	for f := range width {
 		c := Candidate{Feature: f, Support: make([][]string, len(weeks))}
-		ok := len(weeks) > 0
+		ok, judged := true, 0
 		for w, recs := range weeks {
+			against := false
 			for i, l := range recs {
 				r := l.Result
 				if r.Kind == experiments.KindDropRetrain && measured(r, f) {
@@ -91,12 +101,19 @@ func NegligibleAcross(weeks [][]Labeled, kinds []string) (cands []Candidate, una
 				case e.Effect[f] == experiments.EffectNone:
 					c.Support[w] = append(c.Support[w], l.Label)
 				case e.Judged():
-					ok = false // clearly there, or too loosely measured to tell
+					against = true // clearly there, or too loosely measured to tell
 				}
 			}
-			ok = ok && len(c.Support[w]) > 0
+			switch {
+			case against:
+				ok = false
+			case len(c.Support[w]) > 0:
+				judged++
+			default:
+				c.Passed = append(c.Passed, w)
+			}
 		}
-		if ok {
+		if ok && judged > 0 {
 			cands = append(cands, c)
 		}
 	}

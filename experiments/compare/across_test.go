@@ -3,6 +3,7 @@ package compare
 import (
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments"
@@ -17,6 +18,8 @@ func TestNegligibleAcross(t *testing.T) {
 	perturb := experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0.3, 0.01, 0.02, 0.01}, Rank: []int{1, 3, 2, 4}}
 	// A drop-retrain of features 1 and 2: 1 costs nothing, 2 costs 4 points.
 	drop := signed(experiments.KindDropRetrain, 3, []float64{nan, 0.0001, 0.04, nan}, []float64{nan, 0.0002, 0.002, nan})
+	// A broken retrain: every value near zero, nothing clearly there.
+	broken := signed(experiments.KindPermutation, 5, []float64{0.001, -0.0005, 0.0002, 0}, []float64{0.001, 0.001, 0.001, 0.001})
 	zeroAt2 := experiments.Result{Kind: experiments.KindPerturb, Value: []float64{0.3, 0.01, 0, 0.01}, Rank: []int{1, 3, 4, 2}}
 	weights := experiments.Result{Kind: experiments.KindWeightSum, Value: []float64{1, 1, 1, 1}, Rank: []int{1, 2, 3, 4}}
 	l := func(label string, r experiments.Result) Labeled { return Labeled{Label: label, Result: r} }
@@ -25,6 +28,7 @@ func TestNegligibleAcross(t *testing.T) {
 		weeks  [][]Labeled
 		kinds  []string
 		want   []int
+		passed []int // every candidate's weeks passed over
 		unable []Unable
 	}{
 		{
@@ -33,9 +37,30 @@ func TestNegligibleAcross(t *testing.T) {
 			want:  []int{1, 2},
 		},
 		{
-			name:   "a week whose only method cannot judge breaks the run, and is listed",
+			name:   "a week whose methods cannot judge counts neither for nor against, and is listed",
 			weeks:  [][]Labeled{{l("permutation", perm)}, {l("permutation", permOne), l("perturb", perturb)}},
+			want:   []int{1, 2},
+			passed: []int{1},
 			unable: []Unable{{Label: "permutation", Why: whyUncertainty, Week: 1}, {Label: "perturb", Why: whySensitivity, Week: 1}},
+		},
+		{
+			name:   "a broken week, with nothing clearly there, is passed over between weeks that judge",
+			weeks:  [][]Labeled{{l("permutation", perm)}, {l("permutation", broken)}, {l("permutation", perm)}},
+			want:   []int{1, 2},
+			passed: []int{1},
+			unable: []Unable{{Label: "permutation", Why: whyNoScale, Week: 1}},
+		},
+		{
+			name:   "a feature no week could judge is no candidate",
+			weeks:  [][]Labeled{{l("permutation", permOne)}, {l("permutation", broken)}},
+			unable: []Unable{{Label: "permutation", Why: whyUncertainty, Week: 0}, {Label: "permutation", Why: whyNoScale, Week: 1}},
+		},
+		{
+			name:   "a week that finds an effect still clears the feature, whatever the weeks passed over",
+			weeks:  [][]Labeled{{l("permutation", perm)}, {l("permutation", permOne)}, {l("permutation", signed(experiments.KindPermutation, 5, []float64{0.2, 0.05, 0, 0.004}, []float64{0.01, 0.001, 0.001, 0.02}))}},
+			want:   []int{2},
+			passed: []int{1},
+			unable: []Unable{{Label: "permutation", Why: whyUncertainty, Week: 1}},
 		},
 		{
 			name:  "a drop-retrain that finds an effect clears the feature; the features it did not measure keep their verdict",
@@ -65,9 +90,12 @@ func TestNegligibleAcross(t *testing.T) {
 			var got []int
 			for _, cd := range cands {
 				got = append(got, cd.Feature)
+				if !equalInts(cd.Passed, c.passed) {
+					t.Errorf("feature %d: weeks passed over %v, want %v", cd.Feature, cd.Passed, c.passed)
+				}
 				for w, s := range cd.Support {
-					if len(s) == 0 {
-						t.Errorf("feature %d has no support in week %d", cd.Feature, w)
+					if (len(s) == 0) != slices.Contains(cd.Passed, w) {
+						t.Errorf("feature %d has support %v in week %d, passed over %v", cd.Feature, s, w, cd.Passed)
 					}
 				}
 			}

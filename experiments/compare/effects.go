@@ -12,10 +12,13 @@ import (
 // the reasons.
 const (
 	// NegligibleShare: a feature not distinguishable from no effect is
-	// negligible only when its upper confidence bound is also under 5% of
-	// the week's largest value, so a value measured too loosely to tell
-	// is not passed off as nothing.
-	NegligibleShare = 0.05
+	// negligible only when its upper confidence bound is also under a
+	// tenth of the record's largest value, so a value measured too loosely
+	// to tell is not passed off as nothing. A tenth: an effect that small
+	// is not worth keeping a feature for next to the strongest, and it is
+	// about 3.3 standard errors of a permutation value over a few thousand
+	// rows, so a feature with no effect clears the bound 19 times in 20.
+	NegligibleShare = 0.10
 	// NegligibleDrop is that bound for a record of only some features (a
 	// drop-retrain to confirm candidates): its largest value is the
 	// largest of the few it measured, often all small by design, so the
@@ -41,6 +44,7 @@ const (
 	whyWeights     = "no such verdict is possible from weights alone"
 	whySensitivity = "an output sensitivity cannot tell a small effect from none without a null"
 	whyUncertainty = "the uncertainty of its values is unknown (one seed or one repeat)"
+	whyNoScale     = "no feature's effect is clearly there, so there is no largest effect to call one negligible against (a model that learned nothing, such as a broken retrain)"
 )
 
 // Effects is the verdict on every feature's effect in one record.
@@ -78,9 +82,11 @@ func (e Effects) Any() bool {
 //     are negligible when the upper 95% bound, value + t x SE, is under
 //     NegligibleShare of the record's largest value (NegligibleDrop for
 //     a record of only some features), and cannot be judged otherwise
-//     (too loosely measured). Features without a standard
-//     error cannot be judged; a record with none, such as a drop-retrain
-//     on one seed, judges nothing and says so in Why.
+//     (too loosely measured). A record of every feature in which none is
+//     clearly there (a broken retrain) has no effect to scale the bound
+//     by, and judges nothing. Features without a standard error cannot
+//     be judged; a record with none, such as a drop-retrain on one seed,
+//     judges nothing and says so in Why.
 //   - perturb and gradient measure how the output moves, which is never
 //     exactly zero for an input the model reads and has no zero to test
 //     against: with a stored null (NullKey) a feature whose value does not
@@ -158,6 +164,14 @@ func (e *Effects) againstZero(r experiments.Result) {
 		return
 	}
 	there := benjaminiHochberg(e.P, Q)
+	if !e.Partial && !slices.Contains(there, true) {
+		// The bound is a share of the largest value, which means something
+		// only when that value is an effect: with none clearly there it is
+		// noise, and a bound scaled by noise would call features
+		// negligible at random.
+		e.Why, e.Bound = whyNoScale, math.NaN()
+		return
+	}
 	for f := range r.Value {
 		switch {
 		case there[f]:

@@ -53,9 +53,21 @@ func TestJudgeEffects(t *testing.T) {
 			want: []experiments.Effect{clear, none, none},
 		},
 		{
-			name: "a value near zero measured too loosely to bound under 5% of the largest cannot be judged",
+			name: "a value near zero measured too loosely to bound under a tenth of the largest cannot be judged",
 			r:    perm([]float64{0.2, 0.003, 0}, []float64{0.01, 0.02, 0.001}),
 			want: []experiments.Effect{clear, unk, none},
+		},
+		{
+			name: "an upper bound just under a tenth of the largest is negligible, just over it cannot be judged",
+			// t on 4 degrees of freedom: 2.132 standard errors.
+			r:    perm([]float64{0.2, 0.0095, 0.0096}, []float64{0.01, 0.0049, 0.0049}),
+			want: []experiments.Effect{clear, none, unk},
+		},
+		{
+			name: "a record with nothing clearly there has no scale for the bound and judges nothing",
+			r:    perm([]float64{0.002, 0.001, -0.0005, 0}, []float64{0.001, 0.001, 0.001, 0.0001}),
+			want: []experiments.Effect{unk, unk, unk, unk},
+			why:  whyNoScale,
 		},
 		{
 			name: "a small effect far from zero is clearly there, not negligible",

@@ -10,10 +10,12 @@ import (
 // about a feature whose behavioural effect is judged clearly there or
 // negligible (JudgeEffects, experiments.DisagreementsBy), naming the
 // feature by experiments.FeatureLabel and the method by r.Kind. When r
-// cannot judge its features (its uncertainty is unknown, as with one seed,
-// or it is a sensitivity without a null, which judges only the values
-// that are zero) a last line says so: a value whose uncertainty is unknown
-// supports no claim of a strong, weak or absent effect. A weight-based r (weight-sum, Garson, Olden) gives none:
+// cannot judge its features (its uncertainty is unknown, as with one seed;
+// no feature is clearly there, as in a broken retrain; or it is a
+// sensitivity without a null, which judges only the values that are zero)
+// a last line says so: a value whose uncertainty is unknown supports no
+// claim of a strong, weak or absent effect. A weight-based r (weight-sum,
+// Garson, Olden) gives none:
 // it reads the same first-layer weights, so agreeing with them would say
 // nothing about behaviour. An empty weightSum (the week has none) gives
 // none.

@@ -34,13 +34,16 @@ every behavioural method recorded for those weeks that can judge them,
 with the weeks and methods that support it. Negligible: indistinguishable
 from no effect against the record's own standard error (one-sided, at a
 false discovery rate of 5% across the week's features), with an upper
-bound under 5% of the week's largest value. Permutation and drop-retrain
-can judge; perturb and gradient measure a sensitivity with no null to test
-against, and weight-based methods cannot judge at all. A method that
-measured only some features (drop-retrain --features) makes no claim
-about the others; a record whose uncertainty is unknown (one seed or
-repeat) judges nothing. Where drop-retrain records exist for a candidate
-its result is shown; retrain without the candidates to confirm them.`,
+bound under a tenth of the week's largest value. Permutation and
+drop-retrain can judge; perturb and gradient measure a sensitivity with no
+null to test against, and weight-based methods cannot judge at all. A
+method that measured only some features (drop-retrain --features) makes no
+claim about the others; a record whose uncertainty is unknown (one seed or
+repeat), or in which no feature is clearly there (a broken retrain),
+judges nothing. A week where nothing could judge a feature counts neither
+for nor against it, and is named; a feature needs at least one week that
+judged it. Where drop-retrain records exist for a candidate its result is
+shown; retrain without the candidates to confirm them.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runQueryNegligible(g, opts)
@@ -59,7 +62,8 @@ its result is shown; retrain without the candidates to confirm them.`,
 type negligibleRow struct {
 	Index       int                `json:"index"`
 	Name        string             `json:"name"`
-	Support     []negligibleWeek   `json:"support"`      // per week, the methods that found it negligible
+	Support     []negligibleWeek   `json:"support"`      // per week that judged it, the methods that found it negligible
+	NotJudged   []string           `json:"not_judged"`   // the weeks where nothing could judge it, passed over
 	DropRetrain *negligibleRetrain `json:"drop_retrain"` // the newest drop-retrain result for it, null when none
 }
 
@@ -138,8 +142,12 @@ func queryNegligible(g *globals, opts *queryNegligibleOptions) (*negligibleList,
 		l.weeks = append(l.weeks, wv.Week)
 	}
 	for _, c := range cands {
-		r := negligibleRow{Index: c.Feature, Name: experiments.FeatureName(h.Names, c.Feature)}
+		r := negligibleRow{Index: c.Feature, Name: experiments.FeatureName(h.Names, c.Feature), NotJudged: []string{}}
 		for w, methods := range c.Support {
+			if slices.Contains(c.Passed, w) {
+				r.NotJudged = append(r.NotJudged, l.weeks[w])
+				continue
+			}
 			r.Support = append(r.Support, negligibleWeek{Week: l.weeks[w], Methods: methods})
 		}
 		if d := c.Retrained; d != nil {
@@ -161,7 +169,7 @@ func (l *negligibleList) write(w, errOut io.Writer, format string) error {
 			return err
 		}
 	case formatCSV:
-		tab := table.Table{Header: []string{"index", "name", "weeks", "methods", "drop_retrain_week", "drop_retrain_value", "drop_retrain_se", "drop_retrain_negligible"}}
+		tab := table.Table{Header: []string{"index", "name", "weeks", "methods", "drop_retrain_week", "drop_retrain_value", "drop_retrain_se", "drop_retrain_negligible", "not_judged"}}
 		for _, r := range l.rows {
 			var weeks []string
 			for _, s := range r.Support {
@@ -173,7 +181,7 @@ func (l *negligibleList) write(w, errOut io.Writer, format string) error {
 			} else {
 				cells = append(cells, "", "", "", "")
 			}
-			tab.Add(cells...)
+			tab.Add(append(cells, strings.Join(r.NotJudged, ";"))...)
 		}
 		if err := writeTable(w, &tab, formatCSV); err != nil {
 			return err
@@ -183,7 +191,7 @@ func (l *negligibleList) write(w, errOut io.Writer, format string) error {
 		if len(l.rows) > 0 {
 			tab := table.Table{Header: []string{"index", "name", "methods", "drop-retrain"}}
 			for _, r := range l.rows {
-				tab.Add(r.Index, dash(r.Name), r.describeSupport(len(l.weeks)), r.describeRetrain())
+				tab.Add(r.Index, dash(r.Name), r.describeSupport(), r.describeRetrain())
 			}
 			if err := writeTable(w, &tab, formatTable); err != nil {
 				return err
@@ -219,8 +227,9 @@ func (r negligibleRow) methods() []string {
 }
 
 // describeSupport is each supporting method with the weeks it supports,
-// when not all of them.
-func (r negligibleRow) describeSupport(weeks int) string {
+// when not all of those that judged the feature.
+func (r negligibleRow) describeSupport() string {
+	weeks := len(r.Support)
 	var parts []string
 	for _, m := range r.methods() {
 		n := 0
@@ -262,18 +271,30 @@ func (r negligibleRow) describeRetrain() string {
 // candidates.
 func (l *negligibleList) notes() []string {
 	type key struct{ label, why string }
-	count := map[key]int{}
+	in := map[key][]string{}
 	var order []key
 	for _, u := range l.unable {
 		k := key{u.Label, u.Why}
-		if count[k] == 0 {
+		if in[k] == nil {
 			order = append(order, k)
 		}
-		count[k]++
+		in[k] = append(in[k], l.weeks[u.Week])
 	}
 	var out []string
 	for _, k := range order {
-		out = append(out, fmt.Sprintf("not judged: %s in %d of %d weeks: %s", k.label, count[k], len(l.weeks), k.why))
+		out = append(out, fmt.Sprintf("not judged: %s in %d of %d weeks (%s): %s", k.label, len(in[k]), len(l.weeks), strings.Join(in[k], ", "), k.why))
+	}
+	var passed []string
+	for _, r := range l.rows {
+		for _, w := range r.NotJudged {
+			if !slices.Contains(passed, w) {
+				passed = append(passed, w)
+			}
+		}
+	}
+	if len(passed) > 0 {
+		slices.Sort(passed)
+		out = append(out, "passed over: "+strings.Join(passed, ", ")+", where nothing could judge a feature, counts neither for nor against it")
 	}
 	var unconfirmed []string
 	for _, r := range l.rows {
@@ -282,7 +303,7 @@ func (l *negligibleList) notes() []string {
 		}
 	}
 	if len(unconfirmed) > 0 {
-		out = append(out, "confirm by retraining without them: tracker run drop-retrain --data FILE --label COL --features "+strings.Join(unconfirmed, ","))
+		out = append(out, "confirm by retraining without them: tracker run drop-retrain --features "+strings.Join(unconfirmed, ",")+" --data FILE --label COL")
 	}
 	return out
 }
