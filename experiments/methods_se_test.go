@@ -2,21 +2,24 @@ package experiments_test
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/nn"
 )
 
 // live are the planted model's features with an effect.
 var live = []int{amplified, 3, 4, 5}
 
-// TestStandardErrorsMatchTheSpreadOfReruns: a standard error says how
-// much the value would move if the method drew its samples again, so
-// over reruns with other seeds on the same data, the values' standard
-// deviation must match the stored standard errors (their root mean
-// square), for each way of sampling.
+// TestStandardErrorsMatchTheSpreadOfReruns: a standard error of perturb
+// or gradient says how much the value would move if the method drew its
+// samples again, so over reruns with other seeds on the same data, the
+// values' standard deviation must match the stored standard errors (their
+// root mean square), for each way of sampling. Permutation's covers the
+// rows too (TestPermutationStandardErrorMatchesOtherRows).
 func TestStandardErrorsMatchTheSpreadOfReruns(t *testing.T) {
 	net := plantedNet(t)
 	const reruns = 40
@@ -30,8 +33,6 @@ func TestStandardErrorsMatchTheSpreadOfReruns(t *testing.T) {
 		{"perturb, half the rows as pivots", 100, perturbWith(50, 5)},
 		{"gradient, rows a sample", 2000, gradientWith(100)},
 		{"gradient, most of the rows", 150, gradientWith(100)},
-		{"permutation of accuracy, 3 shuffles", 500, permutationWith(3, "accuracy")},
-		{"permutation of log loss, 3 shuffles", 500, permutationWith(3, "logloss")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			values := make([][]float64, planted)
@@ -51,6 +52,56 @@ func TestStandardErrorsMatchTheSpreadOfReruns(t *testing.T) {
 				if ratio := math.Sqrt(meanVar[f]) / sd; ratio < 0.7 || ratio > 1.4 {
 					t.Errorf("feature %d: standard error %.3g, but the values of %d reruns spread by %.3g (ratio %.2f)", f, math.Sqrt(meanVar[f]), reruns, sd, ratio)
 				}
+			}
+		})
+	}
+}
+
+// TestPermutationStandardErrorMatchesOtherRows: permutation's standard
+// error of accuracy or log loss says how much the value would move on
+// another sample of rows from the same distribution, shuffled again: over
+// 40 such samples the values' standard deviation must match the stored
+// standard errors (their root mean square). Reruns with other shuffles on
+// the same rows move it less, by the shuffles' part alone, so there the
+// standard error is at least their spread. A standard error of the
+// shuffles alone fails the first: the rows spread the value about twice
+// as much.
+func TestPermutationStandardErrorMatchesOtherRows(t *testing.T) {
+	net := plantedNet(t)
+	const reruns, rows = 40, 500
+	for _, metric := range []string{"accuracy", "logloss"} {
+		t.Run(metric, func(t *testing.T) {
+			for _, c := range []struct {
+				name     string
+				data     func(s uint64) uint64 // the data's seed for rerun s
+				min, max float64               // of the ratio standard error / spread
+			}{
+				// 40 values' standard deviation is known to about 11%.
+				{"other rows, other shuffles: the standard error is their spread", func(s uint64) uint64 { return 1000 + s }, 0.7, 1.4},
+				{"the same rows, other shuffles: the standard error is at least their spread", func(uint64) uint64 { return 3 }, 0.85, math.Inf(1)},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					values := make([][]float64, planted)
+					meanVar := make([]float64, planted)
+					for s := range uint64(reruns) {
+						res, err := experiments.Permutation(context.Background(), &experiments.Run{Net: net, Data: plantedDataSeed(t, net, rows, c.data(s)), Seed: 100 + s},
+							experiments.PermutationOptions{Repeats: 3, Metric: metric})
+						if err != nil {
+							t.Fatal(err)
+						}
+						se := experiments.StandardErrors(res)
+						for f := range planted {
+							values[f] = append(values[f], res.Value[f])
+							meanVar[f] += se[f] * se[f] / reruns
+						}
+					}
+					for _, f := range live {
+						sd := stdDev(values[f])
+						if ratio := math.Sqrt(meanVar[f]) / sd; ratio < c.min || ratio > c.max {
+							t.Errorf("feature %d: standard error %.3g, values of %d reruns spread by %.3g (ratio %.2f, want %g to %g)", f, math.Sqrt(meanVar[f]), reruns, sd, ratio, c.min, c.max)
+						}
+					}
+				})
 			}
 		})
 	}
@@ -78,7 +129,12 @@ func TestStandardErrorShrinksWithSamples(t *testing.T) {
 	}{
 		{"perturb, 25 and 100 pivots of 4000 rows", perturbWith(25, 20), perturbWith(100, 20), 4000, 3},
 		{"gradient, 50 and 200 rows of 4000", gradientWith(50), gradientWith(200), 4000, 3},
-		{"permutation, 4 and 16 shuffles", permutationWith(4, "accuracy"), permutationWith(16, "accuracy"), 500, 5},
+		// The rows' standard error: a quarter of the rows, not of the
+		// shuffles (those move it little once each row's drop is a mean
+		// over them).
+		{"permutation, 500 and 2000 rows", permutationWith(4, "accuracy"), func(t testing.TB, net *nn.Net, rows int, seed uint64) experiments.Result {
+			return permutationWith(4, "accuracy")(t, net, 4*rows, seed)
+		}, 500, 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			mean := func(m method) float64 {
@@ -116,8 +172,8 @@ func TestStandardErrorsFromTheMethodsOwnNumbers(t *testing.T) {
 		{"perturb with one copy per pivot of many rows: sd over pivots/sqrt(pivots)",
 			perturbWith(40, 1)(t, net, 4000, 1),
 			func(r experiments.Result, f int) (float64, float64) { return r.Spread[f] / math.Sqrt(40), 39 }},
-		{"permutation: sd over shuffles/sqrt(R), or the pool of the features just below",
-			permutationWith(3, "logloss")(t, net, 300, 1),
+		{"permutation of AUC: sd over shuffles/sqrt(R), or the pool of the features just below",
+			permutationWith(3, "auc")(t, net, 300, 1),
 			func(r experiments.Result, f int) (float64, float64) {
 				return repeatFloor(r.Value, r.Spread, f, 3)
 			}},
@@ -132,6 +188,40 @@ func TestStandardErrorsFromTheMethodsOwnNumbers(t *testing.T) {
 				if math.Abs(se[f]-wantSE) > 1e-12*math.Max(1, wantSE) || df[f] != wantDF {
 					t.Errorf("feature %d: se %v with %v degrees of freedom, want %v with %v", f, se[f], df[f], wantSE, wantDF)
 				}
+			}
+		})
+	}
+}
+
+// TestPermutationStandardErrorIsAtLeastTheShufflesOne: for accuracy and
+// log loss the stored standard error is the larger of the shuffles' (sd
+// over shuffles/sqrt(R) or the pool below) and the rows', which has
+// rows-1 degrees of freedom (TestPermutationStandardErrorFromItsRows in
+// the package recomputes the rows' own).
+func TestPermutationStandardErrorIsAtLeastTheShufflesOne(t *testing.T) {
+	net := plantedNet(t)
+	const rows = 300
+	for _, metric := range []string{"accuracy", "logloss"} {
+		t.Run(metric, func(t *testing.T) {
+			r := permutationWith(3, metric)(t, net, rows, 1)
+			se, df := r.Extra[experiments.SEKey], r.Extra[experiments.SEDFKey]
+			larger := 0
+			for f := range planted {
+				floor, floorDF := repeatFloor(r.Value, r.Spread, f, 3)
+				switch {
+				case se[f] < floor*(1-1e-12):
+					t.Errorf("feature %d: se %v under the shuffles' %v", f, se[f], floor)
+				case se[f] > floor*(1+1e-12):
+					larger++
+					if df[f] != rows-1 {
+						t.Errorf("feature %d: the rows' se %v on %v degrees of freedom, want %d", f, se[f], df[f], rows-1)
+					}
+				case df[f] != floorDF:
+					t.Errorf("feature %d: the shuffles' se %v on %v degrees of freedom, want %v", f, se[f], df[f], floorDF)
+				}
+			}
+			if larger == 0 {
+				t.Errorf("the rows' standard error is larger for no feature: %v", se)
 			}
 		})
 	}
@@ -231,7 +321,7 @@ func sameOrNaN(got, want float64) bool {
 func TestOneRepeatHasNoStandardError(t *testing.T) {
 	net := plantedNet(t)
 	for name, res := range map[string]experiments.Result{
-		"permutation with one shuffle":                  permutationWith(1, "accuracy")(t, net, 200, 1),
+		"permutation of AUC with one shuffle":           permutationWith(1, "auc")(t, net, 200, 1),
 		"perturb with one copy of every row as a pivot": perturbWith(200, 1)(t, net, 200, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -242,6 +332,31 @@ func TestOneRepeatHasNoStandardError(t *testing.T) {
 			for f := range planted {
 				if !math.IsNaN(se[f]) || !math.IsNaN(df[f]) {
 					t.Errorf("feature %d: se %v with %v degrees of freedom, want NaN (unknown)", f, se[f], df[f])
+				}
+			}
+		})
+	}
+}
+
+// TestOneShuffleHasTheRowsStandardError: one shuffle of accuracy or log
+// loss still has a standard error, the rows': each row's drop holds its
+// shuffle's noise, so their spread over rows bounds the value's. A
+// feature no shuffle moves has 0, one the model reads more than 0.
+func TestOneShuffleHasTheRowsStandardError(t *testing.T) {
+	net := plantedNet(t)
+	const rows = 200
+	for _, metric := range []string{"accuracy", "logloss"} {
+		t.Run(metric, func(t *testing.T) {
+			res := permutationWith(1, metric)(t, net, rows, 1)
+			se, df := res.Extra[experiments.SEKey], res.Extra[experiments.SEDFKey]
+			for f := range planted {
+				want := se[f] > 0
+				if f == cancelled || f == unused {
+					want = se[f] == 0
+				}
+				if !want || df[f] != rows-1 {
+					t.Errorf("feature %d (value %v): se %v on %v degrees of freedom; want %s on %d", f, res.Value[f], se[f], df[f],
+						map[bool]string{true: "0", false: "more than 0"}[f == cancelled || f == unused], rows-1)
 				}
 			}
 		})

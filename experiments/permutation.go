@@ -32,9 +32,10 @@ func (o PermutationOptions) Params(output int) map[string]string {
 // larger value always means a more important feature); its spread is the
 // standard deviation over repeats. A mean drop of 0 is exactly 0: accuracy
 // drops are counted in rows, other metrics' means snapped (snapZero).
-// Extra[SEKey] and Extra[SEDFKey] are the value's standard error over the
-// shuffles, pooled over features of similar value (repeatSE), and its
-// degrees of freedom; both NaN with one repeat.
+// Extra[SEKey] and Extra[SEDFKey] are the value's standard error and its
+// degrees of freedom: for accuracy and log loss, which are means over
+// rows, the larger of the shuffles' (repeatSE) and the rows' (overRows);
+// for AUC the shuffles' alone, NaN with one repeat.
 func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, error) {
 	if err := r.check(); err != nil {
 		return Result{}, err
@@ -80,11 +81,22 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 	x := slices.Clone(d.X)
 	col := make([]float32, d.Rows)
 	drops := make([]float64, opts.Repeats) // in rows lost when counted
+	// Per-row scores, for the drop's error over rows (overRows); nil for
+	// AUC, which is no mean over rows.
+	rowScore := rowScorer(opts.Metric, net.Outputs())
+	var base, perRow []float64
+	rowsSE, rowsDF := make([]float64, in), make([]float64, in)
+	if rowScore != nil {
+		base, perRow = make([]float64, d.Rows), make([]float64, d.Rows)
+		rowScore(y, d.Labels, base)
+	}
+	shuffledRow := make([]float64, d.Rows)
 	for f := range in {
 		for i := range d.Rows {
 			col[i] = d.X[i*in+f]
 		}
 		scale := math.Abs(baseline)
+		clear(perRow)
 		for rep := range opts.Repeats {
 			rng := r.rng(uint64(f)<<32 | uint64(rep))
 			perm := rng.Perm(d.Rows)
@@ -94,6 +106,12 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 			y, err := net.ForwardAll(ctx, x, d.Rows)
 			if err != nil {
 				return Result{}, err
+			}
+			if rowScore != nil {
+				rowScore(y, d.Labels, shuffledRow)
+				for i := range perRow {
+					perRow[i] += sign * (base[i] - shuffledRow[i]) / float64(opts.Repeats)
+				}
 			}
 			if counted {
 				drops[rep] = float64(baseRight - correct(y, d.Labels, net.Outputs()))
@@ -106,6 +124,10 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		}
 		for i := range d.Rows {
 			x[i*in+f] = col[i]
+		}
+		if rowScore != nil {
+			_, sd := meanStd(perRow)
+			rowsSE[f], rowsDF[f] = sd/math.Sqrt(rows), rows-1
 		}
 		if counted {
 			var lost float64
@@ -120,11 +142,79 @@ func Permutation(ctx context.Context, r *Run, opts PermutationOptions) (Result, 
 		value[f] = snapZero(value[f], scale)
 	}
 	se, df := repeatSE(value, spread, opts.Repeats)
+	if rowScore != nil {
+		se, df = overRows(se, df, rowsSE, rowsDF)
+	}
 	return Result{
 		Kind: KindPermutation, Params: opts.Params(r.Output),
 		Value: value, Spread: spread, Rank: RankSigned(value),
 		Extra: map[string][]float64{SEKey: se, SEDFKey: df},
 	}, nil
+}
+
+// rowScorer returns a function writing each row's score (1 for a right
+// class and 0 for a wrong one; a row's log loss) into out, for metrics
+// that are means over rows, and nil for AUC.
+func rowScorer(name string, outs int) func(y []float32, labels []int, out []float64) {
+	switch name {
+	case "accuracy":
+		return func(y []float32, labels []int, out []float64) {
+			for i, l := range labels {
+				out[i] = 0
+				if PredictedClass(y[i*outs:(i+1)*outs]) == l {
+					out[i] = 1
+				}
+			}
+		}
+	case "logloss":
+		return func(y []float32, labels []int, out []float64) {
+			for i, l := range labels {
+				out[i] = rowLogLoss(y[i*outs:(i+1)*outs], l)
+			}
+		}
+	}
+	return nil
+}
+
+// classProb is the probability the model gives class c in a row of
+// outputs: a single sigmoid output is class 1's.
+func classProb(row []float32, c int) float64 {
+	if len(row) == 1 {
+		if c == 1 {
+			return float64(row[0])
+		}
+		return 1 - float64(row[0])
+	}
+	return float64(row[c])
+}
+
+// rowLogLoss is one row's log loss, its probability clipped to [1e-7,
+// 1-1e-7] so a confident mistake costs about 16 and not infinity.
+func rowLogLoss(row []float32, c int) float64 {
+	return -math.Log(min(max(classProb(row, c), 1e-7), 1-1e-7))
+}
+
+// overRows is, per feature, the larger of two standard errors of a
+// permutation drop with its degrees of freedom: the shuffles' se and df
+// (how much other shuffles of these rows would move it; NaN with one
+// repeat) and the rows' rowsSE and rowsDF (how much another sample of rows
+// from the same distribution would: the standard deviation over rows of
+// each row's mean score drop over the shuffles, over sqrt(rows), on
+// rows-1 degrees of freedom). The rows' is what tells a feature the model
+// leans on from one it merely reacts to: on rows of the distribution the
+// model was not trained on, shuffling a column with no link to the label
+// costs nothing in expectation, yet changes a few rows' predictions, and
+// what that costs on these rows is within what the rows themselves make
+// uncertain. A row's mean drop holds its shuffles' noise too, so the rows'
+// is usually the larger; the shuffles' stays a floor. It writes into se
+// and df and returns them.
+func overRows(se, df, rowsSE, rowsDF []float64) ([]float64, []float64) {
+	for i := range se {
+		if math.IsNaN(se[i]) || rowsSE[i] > se[i] {
+			se[i], df[i] = rowsSE[i], rowsDF[i]
+		}
+	}
+	return se, df
 }
 
 // correct counts the rows of outputs y (rows x outs) whose predicted class
@@ -141,16 +231,7 @@ func correct(y []float32, labels []int, outs int) int {
 
 // metric returns a scorer of outputs y (rows x outs) against labels.
 func metric(name string, outs int) (func(y []float32, labels []int, output int) float64, error) {
-	// prob is the probability the model gives class c in a row of outputs.
-	prob := func(row []float32, c int) float64 {
-		if len(row) == 1 {
-			if c == 1 {
-				return float64(row[0])
-			}
-			return 1 - float64(row[0])
-		}
-		return float64(row[c])
-	}
+	prob := classProb
 	switch name {
 	case "accuracy":
 		return func(y []float32, labels []int, _ int) float64 {
@@ -160,8 +241,7 @@ func metric(name string, outs int) (func(y []float32, labels []int, output int) 
 		return func(y []float32, labels []int, _ int) float64 {
 			var sum float64
 			for i, l := range labels {
-				p := min(max(prob(y[i*outs:(i+1)*outs], l), 1e-7), 1-1e-7)
-				sum -= math.Log(p)
+				sum += rowLogLoss(y[i*outs:(i+1)*outs], l)
 			}
 			return sum / float64(len(labels))
 		}, nil

@@ -34,7 +34,14 @@ func plantedModel(t testing.TB) *snapshot.Snapshot {
 // prediction, so the model is the truth and permutation can score it.
 func plantedData(t testing.TB, net *nn.Net, rows int) *dataset.Dataset {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(3, 4))
+	return plantedDataSeed(t, net, rows, 3)
+}
+
+// plantedDataSeed is plantedData's rows drawn from seed: another sample
+// of the same distribution for another seed.
+func plantedDataSeed(t testing.TB, net *nn.Net, rows int, seed uint64) *dataset.Dataset {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 4))
 	d := &dataset.Dataset{Rows: rows, Cols: planted, X: make([]float32, rows*planted), Classes: []string{"0", "1"}, SHA256: "planted"}
 	for i := range d.X {
 		d.X[i] = float32(rng.NormFloat64())

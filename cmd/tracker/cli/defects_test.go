@@ -395,10 +395,27 @@ func testUnknownUncertainty(t *testing.T, p *proofFixture) {
 		assertNoVerdict(t, db, week, "drop-retrain", measured)
 	})
 
-	t.Run("permutation --repeats 1 has no standard error and no verdict", func(t *testing.T) {
+	// One shuffle of AUC has no standard error: AUC is no mean over rows,
+	// so only the shuffles' spread could say, and one shows none.
+	t.Run("permutation --metric auc --repeats 1 has no standard error and no verdict", func(t *testing.T) {
+		db := p.freshStore(t, last)
+		mustRun(t, db, "run", "permutation", "--week", week, "--data", s.Weeks[last].Holdout, "--label", s.Label, "--repeats", "1", "--metric", "auc", "--format", "json")
+		assertNoVerdict(t, db, week, "permutation", s.Names)
+	})
+	// One shuffle of accuracy has one: the rows'. Each row's drop holds
+	// its shuffle's noise, so their spread over the rows bounds the value's.
+	t.Run("permutation --repeats 1 of accuracy has the rows' standard error", func(t *testing.T) {
 		db := p.freshStore(t, last)
 		mustRun(t, db, "run", "permutation", "--week", week, "--data", s.Weeks[last].Holdout, "--label", s.Label, "--repeats", "1", "--format", "json")
-		assertNoVerdict(t, db, week, "permutation", s.Names)
+		rows, err := decodeVerdicts(mustRun(t, db, "query", "week", week, "--experiment", "permutation", "--format", "json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range rows {
+			if v.SE == nil {
+				t.Errorf("%s: no standard error from one shuffle of accuracy over %d rows", v.Name, p.opts.HoldoutRows)
+			}
+		}
 	})
 }
 

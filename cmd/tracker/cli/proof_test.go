@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracker-ml/tracker/experiments"
+	"github.com/tracker-ml/tracker/experiments/compare"
 	"github.com/tracker-ml/tracker/internal/demo"
 )
 
@@ -223,12 +225,36 @@ var tinyZero = regexp.MustCompile(`e-(1[5-9]|[2-9][0-9]|[1-9][0-9][0-9])$`)
 
 // testVerdictContract checks the issue's output contract on every week
 // and both methods: query week's JSON has the fields with their types,
-// and its CSV the new columns.
+// and its CSV the new columns. Every feature of a sampling method of
+// proofRepeats repeats or proofPivots pivots has a standard error.
+// negligible is null, in the issue's words, "when it cannot be judged",
+// and each null is held to its reason:
+//
+//   - a record that judges nothing says why under its table: perturb, a
+//     sensitivity with no null to test against, and a week in which no
+//     feature is clearly there, which has no largest effect to scale the
+//     bound by;
+//   - in a record that judges, a null feature is neither clearly there nor
+//     bounded: its upper 95% bound, value + t x se, is not under
+//     compare.NegligibleShare of the largest value (t is at most 2.132,
+//     for the 4 degrees of freedom of 5 shuffles), and a negligible one's
+//     is (t at least 1.645, the normal's).
 func testVerdictContract(t *testing.T, p *proofFixture) {
 	db := p.store(t)
 	for _, kind := range proofKinds {
+		var unjudged, loose []string
 		for i := range p.season.Weeks {
 			rows := proofVerdicts(t, db, p.week(i), kind)
+			note := negligibleNote(t, db, p.week(i), kind)
+			judges := !strings.HasPrefix(note, "negligible: not judged, ") && !strings.HasPrefix(note, "negligible: judged only where the value is zero")
+			if !judges {
+				unjudged = append(unjudged, fmt.Sprintf("%d (%s)", i, note))
+			}
+			top := 0.0
+			for _, r := range rows {
+				top = max(top, r.Value)
+			}
+			bound, nulls := compare.NegligibleShare*top, 0
 			for _, r := range rows {
 				if i == 0 && (r.Was != nil || r.Change != nil) {
 					t.Errorf("%s week 0, feature %d: was %v, change %v; want null in the first week", kind, r.Index, r.Was, r.Change)
@@ -236,10 +262,30 @@ func testVerdictContract(t *testing.T, p *proofFixture) {
 				if i > 0 && (r.Was == nil || r.Change == nil) {
 					t.Errorf("%s week %d, feature %d: was or change is null after a week with the same method", kind, i, r.Index)
 				}
-				if r.SE == nil || *r.SE < 0 || r.Negligible == nil {
-					t.Errorf("%s week %d, feature %d: se %v, negligible %v; a sampling method of %s repeats or %s pivots can say both", kind, i, r.Index, deref(r.SE), derefBool(r.Negligible), proofRepeats, proofPivots)
+				if r.SE == nil || *r.SE < 0 {
+					t.Errorf("%s week %d, feature %d: se %v; a sampling method of %s repeats or %s pivots has one", kind, i, r.Index, deref(r.SE), proofRepeats, proofPivots)
+					continue
+				}
+				switch {
+				case !judges && r.Negligible != nil && (*r.Negligible == false || r.Value != 0):
+					t.Errorf("%s week %d, feature %d: negligible %v with value %v in a record that says %q", kind, i, r.Index, *r.Negligible, r.Value, note)
+				case !judges:
+				case r.Negligible == nil:
+					nulls++
+					if r.Value+2.132**r.SE < bound {
+						t.Errorf("%s week %d, feature %d: negligible null, yet value %v + 2.132 x se %v is under the bound %v", kind, i, r.Index, r.Value, *r.SE, bound)
+					}
+				case *r.Negligible && r.Value+1.645**r.SE >= bound:
+					t.Errorf("%s week %d, feature %d: negligible, yet value %v + 1.645 x se %v is not under the bound %v", kind, i, r.Index, r.Value, *r.SE, bound)
 				}
 			}
+			if judges && nulls > 0 {
+				loose = append(loose, fmt.Sprintf("%d:%d", i, nulls))
+			}
+		}
+		t.Logf("observed: %s: weeks that judge no feature's effect: %v; features too loosely measured to judge, by judged week: %v", kind, unjudged, loose)
+		if kind == experiments.KindPermutation && len(unjudged) > 1 {
+			t.Errorf("permutation judges no feature's effect in %d weeks; only the broken week %d may be such a week: %v", len(unjudged), p.season.Events.Broken, unjudged)
 		}
 		csvOut := mustRun(t, db, "query", "week", "--experiment", kind, "--format", "csv")
 		if head := strings.Split(firstLine(csvOut), ","); !slices.Contains(head, "se") || !slices.Contains(head, "significant") || !slices.Contains(head, "negligible") {
@@ -347,6 +393,18 @@ func testDeadFeature(t *testing.T, p *proofFixture) {
 	var line []string
 	for i := ev.Fade; i < len(p.season.Weeks); i++ {
 		r := proofVerdicts(t, db, p.week(i), "permutation")[proofDead]
+		if i == ev.Broken && r.Negligible == nil {
+			// The broken retrain learned nothing: no feature is clearly
+			// there, so there is no largest effect to call one negligible
+			// against, and the record judges none. That, and only that,
+			// excuses the week, and query week must say so.
+			note := negligibleNote(t, db, p.week(i), "permutation")
+			if !strings.Contains(note, "negligible: not judged, no feature's effect is clearly there") {
+				t.Errorf("permutation week %d (the broken retrain): %s has negligible null, and the week does not say it judges nothing for want of a clear effect: %q", i, name, note)
+			}
+			line = append(line, fmt.Sprintf("%d:not judged (broken retrain: nothing clearly there)", i))
+			continue
+		}
 		line = append(line, fmt.Sprintf("%d:%v", i, derefBool(r.Negligible)))
 		if r.Negligible == nil || !*r.Negligible {
 			t.Errorf("permutation week %d: %s has value %.4g, se %v and negligible %v; want negligible from week %d", i, name, r.Value, deref(r.SE), derefBool(r.Negligible), ev.Fade)
@@ -461,6 +519,19 @@ func testQueryNegligible(t *testing.T, p *proofFixture) {
 	if !strings.Contains(table, "drop-retrain --features") {
 		t.Errorf("query negligible's table does not suggest run drop-retrain --features:\n%s", table)
 	}
+}
+
+// negligibleNote is the line under query week's table that says how its
+// negligible verdicts were reached, or why none could be.
+func negligibleNote(t testing.TB, db, week, kind string) string {
+	t.Helper()
+	for _, line := range strings.Split(mustRun(t, db, "query", "week", week, "--experiment", kind, "--format", "table"), "\n") {
+		if strings.HasPrefix(line, "negligible: ") {
+			return line
+		}
+	}
+	t.Fatalf("query week %s --experiment %s has no line saying how negligible was judged", week, kind)
+	return ""
 }
 
 func deref(p *float64) any {

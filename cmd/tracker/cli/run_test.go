@@ -340,7 +340,8 @@ func TestRunEveryMethodOnRealFixtures(t *testing.T) {
 // TestRunNumbersAreFloat32WithAStandardError checks every number a run
 // prints in CSV and JSON: the shortest form of a float32 (no float64
 // noise such as 0.14115000000000005), and se empty in CSV and null in
-// JSON where the record's uncertainty is unknown (one repeat).
+// JSON where the record's uncertainty is unknown (one repeat of AUC,
+// which has no standard error over rows).
 func TestRunNumbersAreFloat32WithAStandardError(t *testing.T) {
 	tmp := t.TempDir()
 	db := filepath.Join(tmp, "tracker.db")
@@ -358,7 +359,8 @@ func TestRunNumbersAreFloat32WithAStandardError(t *testing.T) {
 	}{
 		{"perturb", []string{"perturb", "--pivots", "20", "--samples", "5"}, []string{"value", "spread", "se", "flip_rate"}, true},
 		{"permutation with repeats", []string{"permutation", "--repeats", "3", "--metric", "logloss"}, []string{"value", "spread", "se"}, true},
-		{"permutation with one repeat", []string{"permutation", "--repeats", "1", "--metric", "logloss"}, []string{"value", "spread"}, false},
+		{"permutation of log loss with one repeat: the rows' standard error", []string{"permutation", "--repeats", "1", "--metric", "logloss"}, []string{"value", "spread", "se"}, true},
+		{"permutation of AUC with one repeat", []string{"permutation", "--repeats", "1", "--metric", "auc"}, []string{"value", "spread"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := append(append([]string{"run"}, c.args...), "--data", data, "--drop", "id", "--label", "label")
