@@ -73,7 +73,9 @@ func StandardError(kind string, params map[string]string, spread float64) float6
 
 // SEKey names the per-feature standard errors a sampling method stores in
 // Result.Extra, computed for how that method samples (se.go: pivotSE for
-// perturb, rowSE for gradient, repeatSE for permutation and drop-retrain),
+// perturb, rowSE for gradient, repeatSE for drop-retrain and for
+// permutation, which for accuracy and log loss takes the rows' when larger:
+// overRows),
 // with their degrees of freedom under SEDFKey. Both are NaN where the
 // uncertainty is unknown; weight-based methods store neither.
 const SEKey = "se"
@@ -82,7 +84,7 @@ const SEKey = "se"
 // stored under SEKey, or for an older record one derived from its spread
 // and sample count (StandardError). It is NaN where the uncertainty is
 // unknown: a weight-based method (its value has no sampling error), a
-// method run on one sample (one seed, one repeat), or a feature the
+// method run on one sample (one seed, one repeat of AUC), or a feature the
 // record did not measure. A value with a NaN standard error supports no
 // verdict.
 func StandardErrors(r Result) []float64 {
