@@ -399,11 +399,16 @@ func (run *dropRun) finish(env *Env) error {
 		return err
 	}
 	defer store.Close()
+	// The names go first: a run killed between the two writes then leaves
+	// names without the record, which its rerun records, and never the
+	// record without the names, which a rerun would find and stop at.
+	if run.adopt != nil {
+		if _, err := adoptNames(env, store, w.Version.Model, run.adopt); err != nil {
+			return err
+		}
+	}
 	if _, err := recordWeek(env, store, w, run.replace); err != nil {
 		return fmt.Errorf("record drop-retrain for week %s: %w", w.Version.Week, err)
 	}
-	if run.adopt != nil {
-		_, err = adoptNames(env, store, w.Version.Model, run.adopt)
-	}
-	return err
+	return nil
 }

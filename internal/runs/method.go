@@ -228,19 +228,25 @@ func compute(ctx context.Context, env *Env, w *Week, spec *MethodSpec, label str
 }
 
 // record stores one week's result in its own short transaction and, with
-// adopt, the data header's feature names when the series has none. It
-// returns the names it stored, if any.
+// adopt, the data header's feature names when the series has none, in
+// the transaction before: a run killed between the two then leaves names
+// without the record, which its rerun records, and never the record
+// without the names, which a rerun would find and pass over. It returns
+// the names it stored, if any.
 func record(env *Env, spec *MethodSpec, w *Week, adopt bool) ([]string, error) {
 	store, err := env.Open(false)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
+	var names []string
+	if adopt {
+		if names, err = adoptNames(env, store, w.Version.Model, &spec.Data); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := recordWeek(env, store, w, spec.Replace); err != nil {
 		return nil, fmt.Errorf("record %s for week %s: %w", w.Record.Kind, w.Version.Week, err)
 	}
-	if !adopt {
-		return nil, nil
-	}
-	return adoptNames(env, store, w.Version.Model, &spec.Data)
+	return names, nil
 }
