@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/tracker-ml/tracker/internal/fact"
 )
 
@@ -33,7 +35,9 @@ func (s *Store) History(model string, n int) (*History, error) {
 	return s.HistoryOf(model, weeks)
 }
 
-// HistoryOf reads the given weeks, in the order given.
+// HistoryOf reads the given weeks, in the order given, in one read
+// transaction, so an ingest meanwhile cannot make the weeks, their
+// versions and their records disagree.
 func (s *Store) HistoryOf(model string, weeks []WeekVersion) (*History, error) {
 	if len(weeks) == 0 {
 		return nil, noVersions(model)
@@ -43,17 +47,29 @@ func (s *Store) HistoryOf(model string, weeks []WeekVersion) (*History, error) {
 	if h.Names, err = s.Features(model); err != nil {
 		return nil, err
 	}
-	for _, wv := range weeks {
-		vi, err := s.Version(model, wv.Week)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		mb, err := modelBucket(tx, model)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		exps, err := s.Experiments(model, wv.Version)
-		if err != nil {
-			return nil, err
+		for _, wv := range weeks {
+			rec, err := getVersion(mb.Bucket(bucketVersions), wv.Version)
+			if err != nil {
+				return err
+			}
+			exps, err := versionExperiments(mb, model, wv.Version)
+			if err != nil {
+				return err
+			}
+			vi := info(model, rec)
+			vi.Experiments = len(exps)
+			h.Versions = append(h.Versions, vi)
+			h.Records = append(h.Records, exps)
 		}
-		h.Versions = append(h.Versions, vi)
-		h.Records = append(h.Records, exps)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return h, nil
 }

@@ -202,16 +202,23 @@ func (s *Store) Experiments(model string, version uint64) ([]*Experiment, error)
 		if err != nil {
 			return err
 		}
-		prefix := versionKey(version)
-		c := mb.Bucket(bucketExperiments).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			e, err := decodeExperiment(v)
-			if err != nil {
-				return fmt.Errorf("model %q version %d: %w", model, version, err)
-			}
-			out = append(out, e)
-		}
-		return nil
+		out, err = versionExperiments(mb, model, version)
+		return err
 	})
 	return out, err
+}
+
+// versionExperiments decodes the experiments of version in model bucket mb.
+func versionExperiments(mb *bolt.Bucket, model string, version uint64) ([]*Experiment, error) {
+	var out []*Experiment
+	prefix := versionKey(version)
+	c := mb.Bucket(bucketExperiments).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		e, err := decodeExperiment(v)
+		if err != nil {
+			return nil, fmt.Errorf("model %q version %d: %w", model, version, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
