@@ -59,5 +59,5 @@ for init in $INITS; do
 	end=$(date +%s.%N)
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}')
 	echo "drop-retrain --init $init: 83 trainings x $EPOCHS epochs, --workers $WORKERS: ${secs}s ($(awk -v s="$secs" -v e="$EPOCHS" 'BEGIN {printf "%.2f", s / (83 * e)}') s per training epoch)"
-	echo "  top 5 by importance:"; sed -n '2,6p' "$work/$init.csv" | cut -d, -f2,3,4,6 | sed 's/^/    /'
+	echo "  top 5 by importance:"; sed -n '2,6p' "$work/$init.csv" | cut -d, -f2,3,4,7 | sed 's/^/    /'
 done
