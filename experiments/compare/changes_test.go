@@ -371,3 +371,33 @@ func BenchmarkJudgeSeason(b *testing.B) {
 		})
 	}
 }
+
+// TestOwnScalesSlideAsTheyWouldBeComputed: the sliding windows give each
+// week and feature the scale of exactly the changes learnNoise reads,
+// also where weeks measure fewer features or miss some.
+func TestOwnScalesSlideAsTheyWouldBeComputed(t *testing.T) {
+	series := seasons[0].s.weeks(3, 40, nil)
+	series[7] = experiments.Result{} // a week with no record
+	series[20].Value = series[20].Value[:50]
+	series[20].Rank = series[20].Rank[:50]
+	series[25].Value[3] = math.NaN()
+	s := prepare(series)
+	own := s.ownScales()
+	for w := 1; w < len(series); w++ {
+		for f := range len(series[w-1].Value) {
+			var abs []float64
+			for k := max(1, w-NoiseChanges); k < w; k++ {
+				if d := s.change(k, f, nil); !math.IsNaN(d) {
+					abs = append(abs, math.Abs(d))
+				}
+			}
+			if len(abs) == 0 {
+				continue // learnNoise reads no own scale
+			}
+			want := scaleAbs(abs)
+			if got := own[w][f]; !sameFloat(got, want) {
+				t.Fatalf("week %d feature %d: sliding %v, direct %v (%d changes)", w, f, got, want, len(abs))
+			}
+		}
+	}
+}

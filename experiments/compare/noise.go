@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
@@ -80,6 +81,10 @@ type season struct {
 	se, df [][]float64
 	buf    []float64 // scratch for medians
 	band   map[int]banding
+	// own[t][f] is the scale of feature f's own changes of the
+	// NoiseChanges weeks before t, all counted (the first pass's), built
+	// once by ownScales.
+	own [][]float64
 }
 
 // banding is one week's bands (see bands).
@@ -204,7 +209,13 @@ func (s *season) learnNoise(t int, abnormal [][]bool, prior Changes) []Noise {
 		if nz.Weeks >= MinChanges && d+d0 > 0 {
 			v := 0.0
 			if d > 0 {
-				v += d * math.Pow(scaleAbs(append(s.buf[:0], abs[f]...)), 2)
+				var own float64
+				if abnormal == nil {
+					own = s.ownScales()[t][f]
+				} else {
+					own = scaleAbs(append(s.buf[:0], abs[f]...))
+				}
+				v += d * own * own
 			}
 			if d0 > 0 {
 				v += d0 * p.scale * p.scale
@@ -214,6 +225,68 @@ func (s *season) learnNoise(t int, abnormal [][]bool, prior Changes) []Noise {
 		out[f] = nz
 	}
 	return out
+}
+
+// ownScales is, for every week t and feature f, the scale of f's own
+// changes of the NoiseChanges weeks before t, learnNoise's "own" when no
+// change is left out. Each feature's window of |changes| is kept sorted
+// as it slides a week at a time, so the whole season costs one insertion
+// and one removal per week and feature rather than a median each.
+func (s *season) ownScales() [][]float64 {
+	if s.own != nil {
+		return s.own
+	}
+	s.own = make([][]float64, len(s.series))
+	var window [][]float64 // [feature], sorted
+	for t := 1; t < len(s.series); t++ {
+		// Week t's window is changes lo..t-1: week t-1's change comes in
+		// and lo-1's goes out.
+		k, out := t-1, t-1-NoiseChanges
+		for f := range s.delta[k] {
+			for f >= len(window) {
+				window = append(window, make([]float64, 0, NoiseChanges))
+			}
+			if d := s.delta[k][f]; !math.IsNaN(d) {
+				a := math.Abs(d)
+				i, _ := slices.BinarySearch(window[f], a)
+				window[f] = slices.Insert(window[f], i, a)
+			}
+		}
+		if out >= 1 {
+			for f, d := range s.delta[out] {
+				if math.IsNaN(d) {
+					continue
+				}
+				i, _ := slices.BinarySearch(window[f], math.Abs(d))
+				window[f] = slices.Delete(window[f], i, i+1)
+			}
+		}
+		s.own[t] = make([]float64, len(window))
+		for f, w := range window {
+			s.own[t][f] = scaleSorted(w)
+		}
+	}
+	return s.own
+}
+
+// scaleSorted is scaleAbs of |changes| already sorted.
+func scaleSorted(abs []float64) float64 {
+	n := len(abs)
+	if n == 0 {
+		return math.NaN()
+	}
+	m := abs[n/2]
+	if n%2 == 0 {
+		m = (abs[n/2-1] + abs[n/2]) / 2
+	}
+	if sc := madScale * m; sc > 0 || math.IsNaN(sc) {
+		return sc
+	}
+	mean := 0.0
+	for _, a := range abs {
+		mean += a
+	}
+	return meanAbsScale * mean / float64(n)
 }
 
 // bands groups the features r measured by |value|, largest first, into
@@ -230,7 +303,7 @@ func bands(r experiments.Result, n int) (groups [][]int, of []int) {
 			order = append(order, f)
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
+	slices.SortFunc(order, func(a, b int) int { // ties by index: stable
 		x, y := math.Abs(r.Value[a]), math.Abs(r.Value[b])
 		switch {
 		case x > y:
@@ -238,7 +311,7 @@ func bands(r experiments.Result, n int) (groups [][]int, of []int) {
 		case x < y:
 			return 1
 		}
-		return 0
+		return cmp.Compare(a, b)
 	})
 	of = make([]int, n)
 	for f := range of {
