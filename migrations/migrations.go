@@ -41,6 +41,7 @@ var All = []Migration{
 	initial,
 	blobBuckets,
 	partsBuckets,
+	qualityBuckets,
 }
 
 // Latest is the schema version this build of tracker writes.

@@ -124,8 +124,10 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 			if err != nil {
 				return err
 			}
-			if _, err := mb.CreateBucketIfNotExists(bucketParts); err != nil {
-				return err
+			for _, b := range [][]byte{bucketParts, bucketEvaluations, bucketProfiles} {
+				if _, err := mb.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
 			}
 			if latest, ok := latestInWeek(weeks, r.Week); ok {
 				prev, err := getVersion(versions, latest)

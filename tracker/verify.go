@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -130,6 +131,7 @@ func (s *Store) verifyRecords(tx *bolt.Tx, r *VerifyReport) {
 				return nil
 			})
 			verifyParts(mb, model, inputs, problem)
+			verifyQuality(mb, model, inputs, problem)
 			return nil
 		})
 		if err != nil {
@@ -174,6 +176,42 @@ func verifyParts(mb *bolt.Bucket, model string, inputs map[uint64]int, problem f
 			problem("model %q: unfinished %s refers to version %d, which does not exist", model, id.Kind, v0)
 		case exps.Get(k) != nil:
 			problem("model %q version %d: pieces of %s are left over after it finished", model, v0, id.Kind)
+		}
+		return nil
+	})
+}
+
+// verifyQuality checks the records of schema 4: each evaluation decodes
+// and belongs to an existing version, and each data profile decodes.
+func verifyQuality(mb *bolt.Bucket, model string, inputs map[uint64]int, problem func(string, ...any)) {
+	evs, profs := mb.Bucket(bucketEvaluations), mb.Bucket(bucketProfiles)
+	if evs == nil || profs == nil {
+		problem("model %q: missing evaluations or profiles bucket", model)
+		return
+	}
+	_ = evs.ForEach(func(k, v []byte) error {
+		var e Evaluation
+		switch {
+		case len(k) != 16 || v == nil:
+			problem("model %q: evaluation key %x is not a record's", model, k)
+		case inputs[beUint64(k[:8])] == 0:
+			problem("model %q: an evaluation refers to version %d, which does not exist", model, beUint64(k[:8]))
+		case json.Unmarshal(v, &e) != nil:
+			problem("model %q version %d: an evaluation record is damaged", model, beUint64(k[:8]))
+		case e.ID() != [8]byte(k[8:]):
+			problem("model %q version %d: an evaluation is stored under another record's key", model, beUint64(k[:8]))
+		}
+		return nil
+	})
+	_ = profs.ForEach(func(k, v []byte) error {
+		var p DataProfile
+		switch {
+		case v == nil:
+			problem("model %q: profiles entry %q is a bucket, not a record", model, k)
+		case json.Unmarshal(v, &p) != nil:
+			problem("model %q: the data profile %q is damaged", model, k)
+		case !bytes.Equal(profileKey(&p), k):
+			problem("model %q: the data profile of week %s is stored under key %q", model, p.Week, k)
 		}
 		return nil
 	})
