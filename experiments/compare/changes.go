@@ -137,7 +137,22 @@ func JudgeSeason(series []experiments.Result) []Changes { return JudgeWeeks(seri
 // JudgeWeeks is JudgeSeason for the weeks from from on, the weeks before
 // being only the past they learn from: out[t] is nil for t < from.
 func JudgeWeeks(series []experiments.Result, from int) []Changes {
+	return prepare(series).judgeWeeks(from)
+}
+
+// JudgeAlone is JudgeWeeks for quantities that are not alike, such as a
+// model's metrics (accuracy beside log loss): each one's noise is learned
+// from its own past changes only, never pooled with the others' (no
+// bands), and the false discovery rate is still controlled across the
+// week's quantities.
+func JudgeAlone(series []experiments.Result, from int) []Changes {
 	s := prepare(series)
+	s.alone = true
+	return s.judgeWeeks(from)
+}
+
+func (s *season) judgeWeeks(from int) []Changes {
+	series := s.series
 	// A first pass judges each week against all its past changes; the
 	// second learns each week's noise from the changes the first found
 	// normal. Both read only the NoiseChanges weeks before the week they

@@ -81,6 +81,7 @@ type season struct {
 	se, df [][]float64
 	buf    []float64 // scratch for medians
 	band   map[int]banding
+	alone  bool // no pooling: each feature its own band (JudgeAlone)
 	// own[t][f] is the scale of feature f's own changes of the
 	// NoiseChanges weeks before t, all counted (the first pass's), built
 	// once by ownScales.
@@ -96,7 +97,10 @@ type banding struct {
 // bands is week k's bands, computed once.
 func (s *season) bands(k int) ([][]int, []int) {
 	b, ok := s.band[k]
-	if !ok {
+	if !ok && s.alone {
+		b.groups, b.of = alone(s.series[k], len(s.series[k].Value))
+		s.band[k] = b
+	} else if !ok {
 		b.groups, b.of = bands(s.series[k], len(s.series[k].Value))
 		s.band[k] = b
 	}
@@ -343,6 +347,20 @@ func bands(r experiments.Result, n int) (groups [][]int, of []int) {
 					of[order[p]], dist[p] = g, d
 				}
 			}
+		}
+	}
+	return groups, of
+}
+
+// alone is one band per feature r measured: a band of one has no other
+// members' changes to lend, so learnNoise learns from the feature's own.
+func alone(r experiments.Result, n int) (groups [][]int, of []int) {
+	of = make([]int, n)
+	for f := range of {
+		of[f] = -1
+		if measured(r, f) {
+			of[f] = len(groups)
+			groups = append(groups, []int{f})
 		}
 	}
 	return groups, of
