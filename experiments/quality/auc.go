@@ -6,73 +6,78 @@ import (
 	"slices"
 )
 
-// scored is one row in the AUC's sort: its score and whether it is a
-// positive (of the class whose AUC is taken). The row's index comes along
-// for the many-class form, which needs each row's placement.
-type scored struct {
-	v   float64
-	row int32
-	pos bool
+// key packs a score and a flag into one integer whose order is the
+// score's: a probability is never negative, so its IEEE 754 bits order
+// as the number does (+0 and -0 both become 0 once the sign bit is
+// shifted out), and the flag takes the freed low bit. Sorting []uint64
+// needs no comparison function, which makes the sorts here, the cost of
+// AUC and ECE, several times faster than sorting structs.
+func key(v float64, flag bool) uint64 {
+	k := math.Float64bits(v) << 1
+	if flag {
+		k |= 1
+	}
+	return k
 }
 
-// placements sorts rows by score and returns the AUC of the positives
-// against the negatives with each row's placement value (DeLong et al.
-// 1988; the names are Sun & Xu's 2014): for a positive, V10, the share of
-// negatives scoring below it, ties counting a half; for a negative, V01,
+// group is a run of equal scores after the sort, with the placement
+// values of its rows.
+type group struct {
+	score    float64
+	v10, v01 float64
+}
+
+// placements takes keys (a score and whether the row is a positive,
+// sorted) and returns the AUC of the positives against the negatives
+// with DeLong's S10 and S01 (DeLong, DeLong & Clarke-Pearson 1988; the
+// names are Sun & Xu's 2014). A positive's placement V10 is the share of
+// negatives scoring below it, ties counting a half; a negative's V01 is
 // the share of positives scoring above it, ties a half. The AUC is the
-// mean V10 over positives and also the mean V01 over negatives. One sort
-// and one pass over groups of equal scores give them all, which is Sun &
-// Xu's midrank algorithm: a positive's V10 is its midrank among all rows
-// less its midrank among positives, over the negatives' count. place, if
-// not nil, receives each row's placement; rows is reused scratch.
+// mean V10 over positives (and the mean V01 over negatives); S10 and S01
+// are the sample variances of the positives' and the negatives'
+// placements. One sort and two passes over the runs of equal scores give
+// them all, which is Sun & Xu's midrank algorithm: a positive's V10 is
+// its midrank among all rows less its midrank among positives, over the
+// negatives' count. With runs not nil it also appends each run's score
+// and placements to it and returns it.
 //
-// The AUC is computed from half-integer counts, exact up to about 2^52
-// pairs, then divided once, so it equals the area under scikit-learn's
+// The AUC is computed from half-integer counts, exact up to 2^52 pairs,
+// then divided once, so it equals the area under scikit-learn's
 // trapezoidal ROC curve to the last bits.
-func placements(rows []scored, npos, nneg int, place []float64) (auc, s10, s01 float64) {
-	slices.SortFunc(rows, func(a, b scored) int { return cmp.Compare(a.v, b.v) })
+func placements(keys []uint64, npos, nneg int, runs []group) (auc, s10, s01 float64, _ []group) {
 	P, N := float64(npos), float64(nneg)
-	var u, negBelow, posBelow float64
-	// Pass 1: the Mann-Whitney count, with each tie group's placements.
-	type group struct{ v10, v01, gp, gn float64 }
-	groups := make([]group, 0, 64)
-	for i := 0; i < len(rows); {
-		j := i
-		var gp, gn float64
-		for j < len(rows) && rows[j].v == rows[i].v {
-			if rows[j].pos {
-				gp++
-			} else {
-				gn++
+	// run calls f for each run of equal scores with its counts of
+	// positives and negatives and its placements.
+	run := func(f func(score, gp, gn, v10, v01 float64)) {
+		var negBelow, posBelow float64
+		for i := 0; i < len(keys); {
+			j := i
+			var gp float64
+			for j < len(keys) && keys[j]>>1 == keys[i]>>1 {
+				gp += float64(keys[j] & 1)
+				j++
 			}
-			j++
+			gn := float64(j-i) - gp
+			f(math.Float64frombits(keys[i]>>1), gp, gn, (negBelow+gn/2)/N, (P-posBelow-gp/2)/P)
+			negBelow += gn
+			posBelow += gp
+			i = j
 		}
-		below := negBelow + gn/2
-		u += gp * below
-		g := group{v10: below / N, v01: (P - posBelow - gp + gp/2) / P, gp: gp, gn: gn}
-		if place != nil {
-			for _, r := range rows[i:j] {
-				if r.pos {
-					place[r.row] = g.v10
-				} else {
-					place[r.row] = g.v01
-				}
-			}
-		}
-		groups = append(groups, g)
-		negBelow += gn
-		posBelow += gp
-		i = j
 	}
+	var u float64 // the Mann-Whitney count: pairs won, ties a half
+	run(func(score, gp, gn, v10, v01 float64) {
+		u += gp * (v10 * N)
+		if runs != nil {
+			runs = append(runs, group{score, v10, v01})
+		}
+	})
 	auc = u / (P * N)
-	// Pass 2: DeLong's S10 and S01, the sample variances of the
-	// placements of positives and of negatives.
 	var ss10, ss01 float64
-	for _, g := range groups {
-		ss10 += g.gp * (g.v10 - auc) * (g.v10 - auc)
-		ss01 += g.gn * (g.v01 - auc) * (g.v01 - auc)
-	}
-	return auc, ss10 / (P - 1), ss01 / (N - 1)
+	run(func(_, gp, gn, v10, v01 float64) {
+		ss10 += gp * (v10 - auc) * (v10 - auc)
+		ss01 += gn * (v01 - auc) * (v01 - auc)
+	})
+	return auc, ss10 / (P - 1), ss01 / (N - 1), runs
 }
 
 // binaryAUC is the AUC of p(class 1) for class 1 against class 0 and its
@@ -84,16 +89,15 @@ func placements(rows []scored, npos, nneg int, place []float64) (auc, s10, s01 f
 // another sample from a distribution that separates them so cleanly it
 // would be again. Near AUC 1 it understates, as every plug-in does.
 func binaryAUC(probs []float64, labels []int) (auc, se float64) {
-	rows := make([]scored, len(labels))
-	var npos int
+	keys := make([]uint64, len(labels))
+	npos := 0
 	for i, y := range labels {
-		rows[i] = scored{v: probs[2*i+1], row: int32(i), pos: y == 1}
-		if y == 1 {
-			npos++
-		}
+		keys[i] = key(probs[2*i+1], y == 1)
+		npos += y
 	}
+	sortKeys(keys, nil)
 	nneg := len(labels) - npos
-	auc, s10, s01 := placements(rows, npos, nneg, nil)
+	auc, s10, s01, _ := placements(keys, npos, nneg, nil)
 	if npos < 2 || nneg < 2 {
 		return auc, math.NaN()
 	}
@@ -116,21 +120,27 @@ func binaryAUC(probs []float64, labels []int) (auc, se float64) {
 // bootstrap.
 func macroAUC(probs []float64, k int, labels []int, counts []int) (auc, se float64) {
 	n := len(labels)
-	rows := make([]scored, n)
-	place := make([]float64, n)
+	keys := make([]uint64, n)
+	scratch := make([]uint64, n)
+	runs := make([]group, 0, n)
 	psi := make([]float64, n)
 	for c := range k {
 		for i, y := range labels {
-			rows[i] = scored{v: probs[i*k+c], row: int32(i), pos: y == c}
+			keys[i] = key(probs[i*k+c], y == c)
 		}
+		sortKeys(keys, scratch)
 		m, rest := counts[c], n-counts[c]
-		a, _, _ := placements(rows, m, rest, place)
+		var a float64
+		a, _, _, runs = placements(keys, m, rest, runs[:0])
 		auc += a
 		for i, y := range labels {
+			// The row's run, found by its score.
+			j, _ := slices.BinarySearchFunc(runs, probs[i*k+c], func(g group, v float64) int { return cmp.Compare(g.score, v) })
+			g := runs[j]
 			if y == c {
-				psi[i] += (place[i] - a) / float64(m)
+				psi[i] += (g.v10 - a) / float64(m)
 			} else {
-				psi[i] += (place[i] - a) / float64(rest)
+				psi[i] += (g.v01 - a) / float64(rest)
 			}
 		}
 	}

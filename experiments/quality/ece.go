@@ -1,9 +1,7 @@
 package quality
 
 import (
-	"cmp"
 	"math"
-	"slices"
 )
 
 // ece is the expected calibration error of rows with confidence conf (the
@@ -18,21 +16,19 @@ import (
 // confidence| over all rows. With fewer than Bins rows some bins are
 // empty and each row that remains is its own bin.
 func ece(conf []float64, hit []bool) (e, se float64) {
-	type row struct {
-		q   float64
-		hit bool
-	}
 	n := len(conf)
-	rows := make([]row, n)
+	keys := make([]uint64, n)
 	for i := range conf {
-		rows[i] = row{conf[i], hit[i]}
+		keys[i] = key(conf[i], hit[i])
 	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.q, b.q) })
+	sortKeys(keys, nil)
+	q := func(i int) float64 { return math.Float64frombits(keys[i] >> 1) }
+	h := func(i int) float64 { return float64(keys[i] & 1) }
 	var variance float64
 	start := 0
 	for b := 1; b <= Bins; b++ {
 		end := b * n / Bins
-		for end > 0 && end < n && rows[end].q == rows[end-1].q {
+		for end > 0 && end < n && keys[end]>>1 == keys[end-1]>>1 {
 			end++
 		}
 		if end <= start {
@@ -41,14 +37,14 @@ func ece(conf []float64, hit []bool) (e, se float64) {
 		// d_i = hit_i - q_i: the bin's gap is the mean of d, and its
 		// spread the sample variance of d.
 		var sum float64
-		for _, r := range rows[start:end] {
-			sum += b2f(r.hit) - r.q
+		for i := start; i < end; i++ {
+			sum += h(i) - q(i)
 		}
 		nb := float64(end - start)
 		gap := sum / nb
 		var ss float64
-		for _, r := range rows[start:end] {
-			d := b2f(r.hit) - r.q - gap
+		for i := start; i < end; i++ {
+			d := h(i) - q(i) - gap
 			ss += d * d
 		}
 		w := nb / float64(n)
@@ -88,11 +84,4 @@ func foldedVar(mu, sigma float64) float64 {
 	}
 	mean := sigma*math.Sqrt(2/math.Pi)*math.Exp(-mu*mu/(2*sigma*sigma)) + mu*math.Erf(mu/(sigma*math.Sqrt2))
 	return max(mu*mu+sigma*sigma-mean*mean, 0)
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
