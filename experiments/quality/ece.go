@@ -6,7 +6,7 @@ import (
 
 // ece is the expected calibration error of rows with confidence conf (the
 // predicted class's probability) and hit (the predicted class is the
-// label), over Bins equal-mass bins, and its standard error (ecese).
+// label), over Bins equal-mass bins, and its standard error.
 //
 // Bins: the rows sorted by confidence are cut after rows floor(b n/Bins),
 // b = 1..Bins-1. A cut that falls inside a run of equal confidences moves
@@ -15,6 +15,21 @@ import (
 // Constant predictions are therefore one bin, and ECE is |accuracy -
 // confidence| over all rows. With fewer than Bins rows some bins are
 // empty and each row that remains is its own bin.
+//
+// The standard error takes each bin's observed gap as the mean of a
+// normal with the gap's own standard error (the standard deviation of
+// hit - confidence in the bin over sqrt(rows)), bins independent and
+// their edges fixed, and adds the variances of the |gap|s (foldedVar),
+// each weighted by its bin's share squared. This is the parametric
+// bootstrap of the bins in closed form: no random draws, the same answer
+// every run, microseconds for any n. The absolute value is why a plain
+// delta method will not do: for a calibrated bin the gap's sign is
+// noise, and |gap| varies less than gap. Centred at the observed gap, as
+// a bootstrap of rows also is, it overstates the error of a
+// well-calibrated model somewhat (at a true gap of 0 by up to
+// 1/sqrt(1-2/pi) = 1.66 times), so it errs towards calling fewer
+// changes; the test checks it against a bootstrap of rows that re-bins
+// every resample. NaN when a bin holds fewer than 2 rows.
 func ece(conf []float64, hit []bool) (e, se float64) {
 	n := len(conf)
 	keys := make([]uint64, n)
@@ -62,22 +77,7 @@ func ece(conf []float64, hit []bool) (e, se float64) {
 // foldedVar is the variance of |X| for X normal with mean mu and standard
 // deviation sigma (the folded normal; Leone, Nelson & Nottingham 1961):
 // mu^2 + sigma^2 - (E|X|)^2, with E|X| = sigma sqrt(2/pi) exp(-mu^2/2sigma^2)
-// + mu (1 - 2 Phi(-mu/sigma)).
-//
-// ecese: the standard error of the ECE takes each bin's observed gap as
-// the mean of a normal with the gap's own standard error (the standard
-// deviation of hit - confidence in the bin over sqrt(rows)), bins
-// independent and their edges fixed, and adds the variances of the
-// |gap|s, each weighted by its bin's share squared. This is the
-// parametric bootstrap of the bins in closed form: no random draws, the
-// same answer every run, microseconds for any n. The absolute value is
-// why a plain delta method will not do: for a calibrated bin the gap's
-// sign is noise, and |gap| varies less than gap. Centred at the observed
-// gap, as a bootstrap of rows also is, it overstates the error of a
-// well-calibrated model somewhat (at a true gap of 0 by up to
-// 1/sqrt(1-2/pi) = 1.66 times), so it errs towards calling fewer
-// changes; the test checks it against a bootstrap of rows that re-bins
-// every resample.
+// + mu (1 - 2 Phi(-mu/sigma)), and 1 - 2 Phi(-z) = erf(z/sqrt 2).
 func foldedVar(mu, sigma float64) float64 {
 	if sigma == 0 {
 		return 0

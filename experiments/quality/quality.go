@@ -82,7 +82,7 @@ type Metrics struct {
 //     Sun & Xu's (2014) midrank algorithm; for more classes the same
 //     placement values linearise the macro mean.
 //   - ECE: each bin's gap |accuracy - confidence| as a folded normal
-//     around its observed gap, bins independent (ecese).
+//     around its observed gap, bins independent (see ece).
 //
 // All need at least two rows.
 type StandardErrors struct {
