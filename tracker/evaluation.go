@@ -191,17 +191,23 @@ func SpeakingEvaluation(evs []*Evaluation, role string) *Evaluation {
 	return best
 }
 
-// EvaluationWeek is one week of a quality series: its version and the
-// evaluation that speaks for it in the role asked, nil when it has none.
+// EvaluationWeek is one week of a quality series: its version and every
+// evaluation the version holds.
 type EvaluationWeek struct {
 	WeekVersion
-	Evaluation *Evaluation
+	Evaluations []*Evaluation
+}
+
+// Speaking is the week's evaluation that speaks for role, nil when it has
+// none.
+func (w *EvaluationWeek) Speaking(role string) *Evaluation {
+	return SpeakingEvaluation(w.Evaluations, role)
 }
 
 // EvaluationHistory is the newest n weeks that have a version (all when
-// n <= 0), oldest first, each with its speaking evaluation in role, read
-// in one transaction.
-func (s *Store) EvaluationHistory(model string, n int, role string) ([]EvaluationWeek, error) {
+// n <= 0), oldest first, each with its evaluations, read in one
+// transaction.
+func (s *Store) EvaluationHistory(model string, n int) ([]EvaluationWeek, error) {
 	var out []EvaluationWeek
 	err := s.db.View(func(tx *bolt.Tx) error {
 		mb, err := modelBucket(tx, model)
@@ -217,7 +223,7 @@ func (s *Store) EvaluationHistory(model string, n int, role string) ([]Evaluatio
 			if err != nil {
 				return err
 			}
-			out = append(out, EvaluationWeek{WeekVersion: wv, Evaluation: SpeakingEvaluation(evs, role)})
+			out = append(out, EvaluationWeek{WeekVersion: wv, Evaluations: evs})
 		}
 		return nil
 	})

@@ -51,8 +51,8 @@ func TestEvaluationsLandOnceAndTheNewestOfARoleSpeaks(t *testing.T) {
 	if got := tracker.SpeakingEvaluation(evs, "reference"); got == nil || got.Metrics["accuracy"] != 0.9 || !math.IsNaN(got.Metrics["auc"]) {
 		t.Errorf("reference: %+v, want accuracy 0.9 and an undefined AUC read back as NaN", got)
 	}
-	h, err := s.EvaluationHistory("m", 0, "week")
-	if err != nil || len(h) != 2 || h[0].Evaluation == nil || h[1].Evaluation != nil {
+	h, err := s.EvaluationHistory("m", 0)
+	if err != nil || len(h) != 2 || h[0].Speaking("week") == nil || h[1].Speaking("week") != nil {
 		t.Fatalf("history: %+v, %v; want week 0 evaluated and week 1 not", h, err)
 	}
 	if _, err := s.PutEvaluation("m", 9, evaluation("week", "dddd", 0.5, t0)); err == nil {

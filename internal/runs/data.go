@@ -255,3 +255,12 @@ func capGCPercent(limit int) (restore func()) {
 	}
 	return func() { debug.SetGCPercent(prev) }
 }
+
+// The data roles of a cross-evaluation: a week's model on the week
+// before's rows, and the week before's model on the week's rows. With
+// each week's own records they split a change into what the model did
+// and what the data did (docs/METHODS.md, "Model change or data change").
+const (
+	RolePrevious = "previous"
+	RoleNext     = "next"
+)

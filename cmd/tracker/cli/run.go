@@ -85,7 +85,7 @@ data's columns are matched to the series' feature names, whatever their
 order. Each run prints a ranked table and warns, one line per feature, where
 the weight-sum (summed first-layer weights) disagrees with the behaviour.`,
 	}
-	cmd.AddCommand(newPerturbCmd(g), newPermutationCmd(g), newGradientCmd(g), newDropRetrainCmd(g))
+	cmd.AddCommand(newPerturbCmd(g), newPermutationCmd(g), newGradientCmd(g), newDropRetrainCmd(g), newEvaluateCmd(g))
 	return cmd
 }
 

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestQualityProof is issue 13's proof on the same season as TestProof
+// (docs/PROOF.md, "Model quality and data drift"): every week's model
+// evaluated on its own held-out rows and its training rows profiled,
+// through the real CLI, and what query model and drift say judged against
+// what the season planted.
+func TestQualityProof(t *testing.T) {
+	p := newProofFixture(t, t.TempDir())
+	db := p.freshStore(t, allWeeks(p)...)
+	for i, w := range p.season.Weeks {
+		mustRun(t, db, "run", "evaluate", "--week", p.week(i), "--data", w.Holdout, "--label", p.season.Label, "--format", "json")
+	}
+	t.Run("query model prints the contract's fields", func(t *testing.T) { testModelContract(t, db) })
+	t.Run("the broken retrain's drop is significant and quiet weeks have none", func(t *testing.T) { testQualityVerdicts(t, p, db) })
+	t.Run("the cross-evaluation blames the broken week's model, not its data", func(t *testing.T) { testCrossEvaluation(t, p, db) })
+	t.Run("evaluating again on the same rows stores nothing, on other rows is refused", func(t *testing.T) { testEvaluateIdentity(t, p, db) })
+}
+
+func allWeeks(p *proofFixture) []int {
+	var out []int
+	for i := range p.season.Weeks {
+		out = append(out, i)
+	}
+	return out
+}
+
+// modelRow is one week of query model's JSON.
+type modelRow struct {
+	Week        string              `json:"week"`
+	Version     uint64              `json:"version"`
+	Rows        *float64            `json:"rows"`
+	Accuracy    *float64            `json:"accuracy"`
+	LogLoss     *float64            `json:"logloss"`
+	AUC         *float64            `json:"auc"`
+	Brier       *float64            `json:"brier"`
+	ECE         *float64            `json:"ece"`
+	Significant []string            `json:"significant"`
+	Change      map[string]*float64 `json:"change"`
+	ModelEffect map[string]*float64 `json:"model_effect"`
+	DataEffect  map[string]*float64 `json:"data_effect"`
+}
+
+func queryModel(t *testing.T, db string, args ...string) []modelRow {
+	t.Helper()
+	var rows []modelRow
+	out := mustRun(t, db, append([]string{"query", "model", "--weeks", "0", "--format", "json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("query model JSON: %v\n%.400s", err, out)
+	}
+	return rows
+}
+
+func testModelContract(t *testing.T, db string) {
+	var raw []map[string]json.RawMessage
+	out := mustRun(t, db, "query", "model", "--weeks", "3", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &raw); err != nil || len(raw) != 3 {
+		t.Fatalf("query model --weeks 3: %d rows, %v\n%.300s", len(raw), err, out)
+	}
+	for _, field := range []string{"week", "version", "rows", "accuracy", "logloss", "auc", "brier", "ece", "significant"} {
+		for i, r := range raw {
+			if v, ok := r[field]; !ok || string(v) == "null" {
+				t.Errorf("row %d: %s is missing or null: %s", i, field, r[field])
+			}
+		}
+	}
+	if s := string(raw[2]["significant"]); !strings.HasPrefix(s, "[") {
+		t.Errorf("significant is %s, want a list of metric names", s)
+	}
+	table := mustRun(t, db, "query", "model", "--weeks", "3", "--format", "table")
+	if !strings.Contains(strings.ToLower(table), "accuracy") || !strings.Contains(table, "* significant") {
+		t.Errorf("query model's table lacks its columns or legend:\n%s", table)
+	}
+}
+
+func testQualityVerdicts(t *testing.T, p *proofFixture, db string) {
+	rows := queryModel(t, db)
+	if len(rows) != len(p.season.Weeks) {
+		t.Fatalf("%d weeks, want %d", len(rows), len(p.season.Weeks))
+	}
+	ev := p.season.Events
+	var quiet, alarms []string
+	for i, r := range rows {
+		line := fmt.Sprintf("%d:%.3f%v", i, *r.Accuracy, r.Significant)
+		switch {
+		case i == ev.Broken:
+			t.Logf("observed: broken week %s: accuracy %.3f, change %+.3f, significant %v", r.Week, *r.Accuracy, *r.Change["accuracy"], r.Significant)
+			if !slices.Contains(r.Significant, "accuracy") && !slices.Contains(r.Significant, "logloss") {
+				t.Errorf("the broken retrain (week %s, accuracy %.3f) has no significant change in accuracy or log loss: %v", r.Week, *r.Accuracy, r.Significant)
+			}
+			if d := r.Change["accuracy"]; d == nil || *d >= 0 {
+				t.Errorf("the broken retrain's accuracy did not drop: %v", d)
+			}
+		case ev.Quiet(i):
+			quiet = append(quiet, line)
+			if len(r.Significant) > 0 {
+				alarms = append(alarms, line)
+			}
+		}
+	}
+	t.Logf("observed: quiet weeks %s; false alarms %d", strings.Join(quiet, " "), len(alarms))
+	if len(alarms) > 0 {
+		t.Errorf("quiet weeks with a significant metric change: %v", alarms)
+	}
+}
+
+func testCrossEvaluation(t *testing.T, p *proofFixture, db string) {
+	b := p.season.Events.Broken
+	this, last := p.season.Weeks[b], p.season.Weeks[b-1]
+	mustRun(t, db, "run", "evaluate", "--week", p.week(b), "--data", this.Holdout, "--previous-data", last.Holdout, "--label", p.season.Label, "--format", "json")
+	rows := queryModel(t, db)
+	r := rows[b]
+	if r.ModelEffect == nil || r.DataEffect == nil {
+		t.Fatalf("week %s has no model or data effect after run evaluate --previous-data: %+v", r.Week, r)
+	}
+	m, d, c := *r.ModelEffect["accuracy"], *r.DataEffect["accuracy"], *r.Change["accuracy"]
+	t.Logf("observed: broken week accuracy change %+.4f, model effect %+.4f, data effect %+.4f", c, m, d)
+	if m > c/2 || abs(d) > abs(m)/3 {
+		t.Errorf("model effect %+.4f and data effect %+.4f of a change of %+.4f: a broken retrain is the model's doing", m, d, c)
+	}
+	if rows[b-1].ModelEffect != nil || rows[b+1].DataEffect != nil {
+		t.Error("weeks without cross-evaluations show effects")
+	}
+}
+
+func testEvaluateIdentity(t *testing.T, p *proofFixture, db string) {
+	w := p.season.Weeks[0]
+	r := tr(t, db, "run", "evaluate", "--week", p.week(0), "--data", w.Holdout, "--label", p.season.Label, "--format", "json")
+	if r.code != 0 || !strings.Contains(r.err, "already recorded") {
+		t.Errorf("again on the same rows: exit %d, stderr %q; want 0 and a note that it is stored", r.code, r.err)
+	}
+	r = tr(t, db, "run", "evaluate", "--week", p.week(0), "--data", w.Train, "--label", p.season.Label)
+	if r.code == 0 || !strings.Contains(r.err, "--replace") {
+		t.Errorf("on other rows: exit %d, stderr %q; want a refusal naming --replace", r.code, r.err)
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
