@@ -431,6 +431,11 @@ func (l *layout) number(cell string, i, row, line int) (float32, error) {
 		return 0, bad(nil, "%s, column %s is empty: fill it, or remove the row", rowName(row, line), l.colName(i))
 	}
 	v, err := strconv.ParseFloat(cell, 64)
+	if err == nil && !math.IsNaN(v) && !math.IsInf(float64(float32(v)), 0) {
+		// The common case returns before ne is declared: its address
+		// escapes, and it would cost an allocation per cell.
+		return float32(v), nil
+	}
 	var ne *strconv.NumError
 	switch {
 	case errors.As(err, &ne) && ne.Err == strconv.ErrRange,
