@@ -33,7 +33,8 @@ type column struct {
 	counts   []int
 }
 
-func (c *column) flush() {
+// flush sums, sorts and counts the batch; scratch is sortFloats's.
+func (c *column) flush(scratch []uint32) {
 	b := c.buf
 	if len(b) == 0 {
 		return
@@ -54,7 +55,7 @@ func (c *column) flush() {
 	delta := bm - c.mean
 	c.mean += delta * nb / (na + nb)
 	c.m2 += q + delta*delta*na*nb/(na+nb)
-	slices.Sort(b)
+	sortFloats(b, scratch)
 	if c.n == 0 {
 		c.lo, c.hi = b[0], b[len(b)-1]
 	} else {
@@ -92,8 +93,8 @@ func countSorted(counts []int, sorted []float32, edges []float64) {
 }
 
 // finish summarises the column.
-func (c *column) finish(name string) Column {
-	c.flush()
+func (c *column) finish(name string, scratch []uint32) Column {
+	c.flush(scratch)
 	col := Column{Name: name, Count: c.n, Missing: c.missing}
 	if c.n == 0 {
 		col.Histogram = Histogram{Edges: toFloat32(c.edges), Counts: make([]int, len(c.edges)+1)}

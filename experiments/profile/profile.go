@@ -139,6 +139,8 @@ type Builder struct {
 	counts []int
 	over   string // the first label past MaxClasses
 	noLab  int
+	// scratch is the sort's, shared by the columns, which flush in turn.
+	scratch []uint32
 }
 
 // New returns a Builder for cfg.
@@ -152,7 +154,7 @@ func New(cfg Config) (*Builder, error) {
 	if cfg.Bins != nil && len(cfg.Bins) != cfg.Cols {
 		return nil, fmt.Errorf("%w: bins for %d columns, the data has %d: bin on the first profile of this column layout", ErrBins, len(cfg.Bins), cfg.Cols)
 	}
-	b := &Builder{cfg: cfg, cols: make([]column, cfg.Cols), labels: map[string]int{}}
+	b := &Builder{cfg: cfg, cols: make([]column, cfg.Cols), labels: map[string]int{}, scratch: make([]uint32, 2*batchSize)}
 	for k := range b.cols {
 		c := &b.cols[k]
 		c.exactCap = ExactCap
@@ -196,7 +198,7 @@ func (b *Builder) Add(row []float32, label string) {
 		}
 		c.buf = append(c.buf, v)
 		if len(c.buf) == batchSize {
-			c.flush()
+			c.flush(b.scratch)
 		}
 	}
 	if !b.cfg.Label {
@@ -230,7 +232,7 @@ func (b *Builder) Finish() (*Profile, error) {
 		if b.cfg.Names != nil {
 			name = b.cfg.Names[k]
 		}
-		p.Columns[k] = b.cols[k].finish(name)
+		p.Columns[k] = b.cols[k].finish(name, b.scratch)
 		b.cols[k] = column{}
 	}
 	if b.cfg.Label {
