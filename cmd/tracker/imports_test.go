@@ -24,11 +24,12 @@ var allowed = map[string][]string{
 	"migrations":              {},
 	"internal/fixtures":       {},
 	"internal/npy":            {},
-	"internal/runs":           {"tracker", "snapshot", "migrations", "experiments", "experiments/nn", "experiments/dataset", "experiments/dropretrain", "internal/quote", "internal/safefile", "internal/bug", "internal/fact", "internal/table"},
+	"internal/runs":           {"tracker", "snapshot", "migrations", "experiments", "experiments/nn", "experiments/dataset", "experiments/profile", "experiments/dropretrain", "internal/quote", "internal/safefile", "internal/bug", "internal/fact", "internal/table"},
 	"internal/demo":           {"snapshot", "snapshot/keras", "experiments/nn", "internal/quote", "internal/safefile", "internal/bug"},
 	"experiments/dropretrain": {"snapshot", "experiments", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile", "internal/bug", "internal/fact", "internal/table"},
 	"experiments/compare":     {"experiments", "snapshot", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile", "internal/bug", "internal/fact"},
 	"experiments/quality":     {"internal/fact"},
+	"experiments/profile":     {"experiments/dataset", "internal/quote", "internal/safefile", "internal/fact", "internal/bug"},
 	// Leaves every package may use: short quoting of user input in
 	// messages, reading outside files with a size cap and writing outputs
 	// whole, errors that state facts and match a sentinel, the one report

@@ -223,61 +223,81 @@ func (rs *records) next() ([]string, int, error) {
 	}
 }
 
-// parse reads records one at a time into the float32 table; size is the
-// input's length in bytes, to size the table once instead of growing it.
-func parse(in io.Reader, size int64, opts Options) (*Dataset, error) {
+// head is what a file's first records say: its header (nil without one),
+// and the first data row with the line it began on.
+type head struct {
+	rs         *records
+	header     []string
+	headerLine int
+	start      int64 // offset where the first data row begins
+	rec        []string
+	line       int
+}
+
+// readHead reads the header, if the first row is one, and the first data
+// row. numeric says whether a row is data rather than a header: Parse and
+// Scan differ only in what a cell of data may hold.
+func readHead(in io.Reader, opts Options, numeric func([]string, Options) bool) (*head, error) {
 	for i, c := range opts.Classes {
 		if !utf8.ValidString(c) {
 			return nil, bad(ErrEncoding, "class %d, %s, is not UTF-8 text", i, quote.Short(c))
 		}
 	}
-	rs := newRecords(in)
-	rec, line, err := rs.next()
+	h := &head{rs: newRecords(in)}
+	rec, line, err := h.rs.next()
 	if err == io.EOF {
 		return nil, bad(nil, "the file has no rows")
 	}
 	if err != nil {
 		return nil, err
 	}
-	var header []string
-	headerLine := 0
-	var start int64 // offset where the first data row begins
-	if !numericRow(rec, opts) {
+	if !numeric(rec, opts) {
 		// The reader reuses the slice, not the text: each record's cells
 		// share one new string, so the names need no copying.
-		header, headerLine = slices.Clone(rec), line
-		for i, h := range header {
-			if !utf8.ValidString(h) {
-				return nil, bad(ErrEncoding, "line %d, the header's column %d is %s, which is not UTF-8 text: save the file as UTF-8", line, i, quote.Short(h))
+		h.header, h.headerLine = slices.Clone(rec), line
+		for i, name := range h.header {
+			if !utf8.ValidString(name) {
+				return nil, bad(ErrEncoding, "line %d, the header's column %d is %s, which is not UTF-8 text: save the file as UTF-8", line, i, quote.Short(name))
 			}
-			header[i] = strings.TrimSpace(h)
+			h.header[i] = strings.TrimSpace(name)
 		}
-		start = rs.r.InputOffset()
-		if rec, line, err = rs.next(); err == io.EOF {
+		h.start = h.rs.r.InputOffset()
+		if rec, line, err = h.rs.next(); err == io.EOF {
 			return nil, bad(nil, "the file has a header but no data rows")
 		} else if err != nil {
 			return nil, err
 		}
 		// A trailing comma on the header (pandas's "Unnamed: N" column) adds
 		// an empty name that no data row fills.
-		if len(header) > 1 && header[len(header)-1] == "" && len(rec) == len(header)-1 {
-			header = header[:len(header)-1]
+		if n := len(h.header); n > 1 && h.header[n-1] == "" && len(rec) == n-1 {
+			h.header = h.header[:n-1]
 		}
 	}
-	width := len(rec)
-	if header != nil && len(header) != width {
-		return nil, bad(nil, "the header (line %d) has %d columns but row 1 (line %d) has %d: give every row one cell per header name", headerLine, len(header), line, width)
+	if h.header != nil && len(h.header) != len(rec) {
+		return nil, bad(nil, "the header (line %d) has %d columns but row 1 (line %d) has %d: give every row one cell per header name", h.headerLine, len(h.header), line, len(rec))
 	}
-	t, err := newTable(header, width, opts)
+	h.rec, h.line = rec, line
+	return h, nil
+}
+
+// parse reads records one at a time into the float32 table; size is the
+// input's length in bytes, to size the table once instead of growing it.
+func parse(in io.Reader, size int64, opts Options) (*Dataset, error) {
+	h, err := readHead(in, opts, numericRow)
 	if err != nil {
 		return nil, err
 	}
-	t.reserve(size, start, rs.r.InputOffset())
+	t, err := newTable(h.header, len(h.rec), opts)
+	if err != nil {
+		return nil, err
+	}
+	t.reserve(size, h.start, h.rs.r.InputOffset())
+	rec, line := h.rec, h.line
 	for row := 1; ; row++ {
 		if err := t.add(rec, row, line); err != nil {
 			return nil, err
 		}
-		if rec, line, err = rs.next(); err == io.EOF {
+		if rec, line, err = h.rs.next(); err == io.EOF {
 			break
 		} else if err != nil {
 			return nil, err
@@ -286,28 +306,21 @@ func parse(in io.Reader, size int64, opts Options) (*Dataset, error) {
 	return t.finish(opts.Classes)
 }
 
-// table accumulates rows; label text is interned, so a 50,000-row file of
-// two classes keeps two strings, not 50,000.
-type table struct {
-	d      *Dataset
+// layout is which columns of a file are features and which the label,
+// resolved once from the header and the first row's width.
+type layout struct {
 	header []string
 	width  int
 	label  int // -1 without one
 	feats  []int
-	// Distinct label values in order of appearance, the row and line each
-	// first appeared on, and each row's index into them.
-	values    []string
-	firstRow  []int
-	firstLine []int
-	index     map[string]int
-	rowValue  []int
+	names  []string // the features' names; nil without a header
 }
 
-func newTable(header []string, width int, opts Options) (*table, error) {
-	t := &table{d: &Dataset{}, header: header, width: width, label: -1, index: map[string]int{}}
+func newLayout(header []string, width int, opts Options) (*layout, error) {
+	l := &layout{header: header, width: width, label: -1}
 	var err error
 	if opts.Label != "" {
-		if t.label, err = column(opts.Label, header, width, "label"); err != nil {
+		if l.label, err = column(opts.Label, header, width, "label"); err != nil {
 			return nil, err
 		}
 	}
@@ -317,29 +330,55 @@ func newTable(header []string, width int, opts Options) (*table, error) {
 		if err != nil {
 			return nil, err
 		}
-		if i == t.label {
+		if i == l.label {
 			return nil, bad(nil, "column %s is both the label and dropped", quote.Short(c))
 		}
 		skip[i] = true
 	}
 	for i := range width {
-		if i != t.label && !skip[i] {
-			t.feats = append(t.feats, i)
+		if i != l.label && !skip[i] {
+			l.feats = append(l.feats, i)
 		}
 	}
-	if len(t.feats) == 0 {
+	if len(l.feats) == 0 {
 		return nil, bad(nil, "no feature columns are left after the label and dropped columns")
 	}
-	t.d.Cols = len(t.feats)
 	switch {
-	case header != nil && len(t.feats) == width:
-		t.d.Names = header // a million-column header is kept once
+	case header != nil && len(l.feats) == width:
+		l.names = header // a million-column header is kept once
 	case header != nil:
-		t.d.Names = make([]string, len(t.feats))
-		for k, i := range t.feats {
-			t.d.Names[k] = header[i]
+		l.names = make([]string, len(l.feats))
+		for k, i := range l.feats {
+			l.names[k] = header[i]
 		}
 	}
+	return l, nil
+}
+
+// table accumulates rows; label text is interned, so a 50,000-row file of
+// two classes keeps two strings, not 50,000.
+type table struct {
+	*layout
+	d *Dataset
+	labelSet
+	rowValue []int // each row's index into the label values
+}
+
+// labelSet interns label text: the distinct values in order of
+// appearance, and the row and line each first appeared on for messages.
+type labelSet struct {
+	values    []string
+	firstRow  []int
+	firstLine []int
+	index     map[string]int
+}
+
+func newTable(header []string, width int, opts Options) (*table, error) {
+	l, err := newLayout(header, width, opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{layout: l, d: &Dataset{Cols: len(l.feats), Names: l.names}, labelSet: labelSet{index: map[string]int{}}}
 	return t, nil
 }
 
@@ -361,9 +400,9 @@ func (t *table) reserve(size, start, end int64) {
 }
 
 // colName names column i for a message: its header name when there is one.
-func (t *table) colName(i int) string {
-	if t.header != nil {
-		return fmt.Sprintf("%s (index %d)", quote.Short(t.header[i]), i)
+func (l *layout) colName(i int) string {
+	if l.header != nil {
+		return fmt.Sprintf("%s (index %d)", quote.Short(l.header[i]), i)
 	}
 	return fmt.Sprintf("index %d", i)
 }
@@ -373,51 +412,84 @@ func (t *table) colName(i int) string {
 // it (header and blank lines included).
 func rowName(row, line int) string { return fmt.Sprintf("row %d (line %d)", row, line) }
 
-func (t *table) add(rec []string, row, line int) error {
-	if len(rec) != t.width {
+// checkWidth refuses a row with another number of cells than the first.
+func (l *layout) checkWidth(rec []string, row, line int) error {
+	if len(rec) != l.width {
 		like := "the first row"
-		if t.header != nil {
+		if l.header != nil {
 			like = "the header"
 		}
-		return bad(nil, "%s has %d columns, want %d like %s", rowName(row, line), len(rec), t.width, like)
+		return bad(nil, "%s has %d columns, want %d like %s", rowName(row, line), len(rec), l.width, like)
+	}
+	return nil
+}
+
+// number parses feature cell text (trimmed) of column i: a finite number
+// that fits a float32, or an error naming the row, line and column.
+func (l *layout) number(cell string, i, row, line int) (float32, error) {
+	if cell == "" {
+		return 0, bad(nil, "%s, column %s is empty: fill it, or remove the row", rowName(row, line), l.colName(i))
+	}
+	v, err := strconv.ParseFloat(cell, 64)
+	if err == nil && !math.IsNaN(v) && !math.IsInf(float64(float32(v)), 0) {
+		// The common case returns before ne is declared: its address
+		// escapes, and it would cost an allocation per cell.
+		return float32(v), nil
+	}
+	var ne *strconv.NumError
+	switch {
+	case errors.As(err, &ne) && ne.Err == strconv.ErrRange,
+		err == nil && (math.IsInf(v, 0) || math.IsInf(float64(float32(v)), 0)):
+		return 0, bad(ErrNotFinite, "%s, column %s is %s, beyond the float32 range of ±3.4e38: fix the cell, or remove the row", rowName(row, line), l.colName(i), quote.Short(cell))
+	case err != nil && !strings.EqualFold(strings.TrimLeft(cell, "+-"), "nan"):
+		return 0, bad(ErrNotNumber, "%s, column %s is %s, not a number: fix the cell, or drop the column or make it the label", rowName(row, line), l.colName(i), quote.Short(cell))
+	case err != nil || math.IsNaN(v): // NaN, or "-nan" that Go does not parse
+		return 0, bad(ErrNotFinite, "%s, column %s is %s, not a finite number: fill the missing value, or remove the row", rowName(row, line), l.colName(i), quote.Short(cell))
+	}
+	return float32(v), nil
+}
+
+// intern returns the index of label text cell (trimmed, not empty) among
+// the values seen, checking a value the first time it appears: UTF-8, and
+// not a NaN or infinity (a missing value, not a class).
+func (s *labelSet) intern(cell string, row, line int, col string) (int, error) {
+	if k, ok := s.index[cell]; ok {
+		return k, nil
+	}
+	if !utf8.ValidString(cell) {
+		return 0, bad(ErrEncoding, "%s, label column %s is %s, which is not UTF-8 text: save the file as UTF-8", rowName(row, line), col, quote.Short(cell))
+	}
+	if v, err := strconv.ParseFloat(cell, 64); err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+		return 0, bad(ErrNotFinite, "%s, label column %s is %s, not a class: fill the missing label, or remove the row", rowName(row, line), col, quote.Short(cell))
+	}
+	k := len(s.values)
+	cell = strings.Clone(cell) // not a window on the whole line
+	s.index[cell] = k
+	s.values = append(s.values, cell)
+	s.firstRow = append(s.firstRow, row)
+	s.firstLine = append(s.firstLine, line)
+	return k, nil
+}
+
+func (t *table) add(rec []string, row, line int) error {
+	if err := t.checkWidth(rec, row, line); err != nil {
+		return err
 	}
 	for _, i := range t.feats {
-		cell := strings.TrimSpace(rec[i])
-		if cell == "" {
-			return bad(nil, "%s, column %s is empty: fill it, or remove the row", rowName(row, line), t.colName(i))
+		v, err := t.number(strings.TrimSpace(rec[i]), i, row, line)
+		if err != nil {
+			return err
 		}
-		v, err := strconv.ParseFloat(cell, 64)
-		var ne *strconv.NumError
-		switch {
-		case errors.As(err, &ne) && ne.Err == strconv.ErrRange,
-			err == nil && (math.IsInf(v, 0) || math.IsInf(float64(float32(v)), 0)):
-			return bad(ErrNotFinite, "%s, column %s is %s, beyond the float32 range of ±3.4e38: fix the cell, or remove the row", rowName(row, line), t.colName(i), quote.Short(cell))
-		case err != nil && !strings.EqualFold(strings.TrimLeft(cell, "+-"), "nan"):
-			return bad(ErrNotNumber, "%s, column %s is %s, not a number: fix the cell, or drop the column or make it the label", rowName(row, line), t.colName(i), quote.Short(cell))
-		case err != nil || math.IsNaN(v): // NaN, or "-nan" that Go does not parse
-			return bad(ErrNotFinite, "%s, column %s is %s, not a finite number: fill the missing value, or remove the row", rowName(row, line), t.colName(i), quote.Short(cell))
-		}
-		t.d.X = append(t.d.X, float32(v))
+		t.d.X = append(t.d.X, v)
 	}
 	if t.label >= 0 {
 		cell := strings.TrimSpace(rec[t.label])
 		if cell == "" {
 			return bad(ErrLabel, "%s, label column %s is empty", rowName(row, line), t.colName(t.label))
 		}
-		k, ok := t.index[cell]
-		if !ok {
-			if !utf8.ValidString(cell) {
-				return bad(ErrEncoding, "%s, label column %s is %s, which is not UTF-8 text: save the file as UTF-8", rowName(row, line), t.colName(t.label), quote.Short(cell))
-			}
-			if v, err := strconv.ParseFloat(cell, 64); err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
-				return bad(ErrNotFinite, "%s, label column %s is %s, not a class: fill the missing label, or remove the row", rowName(row, line), t.colName(t.label), quote.Short(cell))
-			}
-			k = len(t.values)
-			cell = strings.Clone(cell) // not a window on the whole line
-			t.index[cell] = k
-			t.values = append(t.values, cell)
-			t.firstRow = append(t.firstRow, row)
-			t.firstLine = append(t.firstLine, line)
+		k, err := t.intern(cell, row, line, t.colName(t.label))
+		if err != nil {
+			return err
 		}
 		t.rowValue = append(t.rowValue, k)
 	}
@@ -443,7 +515,7 @@ func (t *table) finish(order []string) (*Dataset, error) {
 }
 
 // classes maps each distinct label value to its class number.
-func (t *table) classes(order []string) ([]int, []string, error) {
+func (t *labelSet) classes(order []string) ([]int, []string, error) {
 	class := make([]int, len(t.values))
 	if len(order) == 0 {
 		if nums, ok := classNumbers(t.values); ok {
