@@ -239,5 +239,6 @@ func recordEvaluation(env *Env, spec *EvalSpec, w *EvalWeek) error {
 		env.notef("week %s: this evaluation now speaks for the week; the one on data %.12s (recorded %s) is kept\n",
 			w.Version.Week, rival.DataSHA256, rival.CreatedAt.Format(time.DateOnly))
 	}
+	storeRunProfile(env, store, w.Version.Model, w.Version.Week, &spec.Data)
 	return nil
 }

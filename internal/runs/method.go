@@ -248,5 +248,6 @@ func record(env *Env, spec *MethodSpec, w *Week, adopt bool) ([]string, error) {
 	if _, err := recordWeek(env, store, w, spec.Replace); err != nil {
 		return nil, fmt.Errorf("record %s for week %s: %w", w.Record.Kind, w.Version.Week, err)
 	}
+	storeRunProfile(env, store, w.Version.Model, w.Version.Week, &spec.Data)
 	return names, nil
 }

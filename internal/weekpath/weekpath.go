@@ -32,3 +32,32 @@ func Of(path string) (string, bool) {
 	}
 	return "", false
 }
+
+// dateInName is a date in a file's name, set off from other digits:
+// 20190114_train.csv, train-2019-01-14.csv.
+var dateInName = regexp.MustCompile(`(?:^|\D)(\d{4}-\d{2}-\d{2}|\d{8})(?:\D|$)`)
+
+// OfData finds the week of a data file: a date in its name, as weekly
+// extracts are named (Data/20190114_train.csv), or else a date directory
+// as for a model (Data/20190114/train.csv). A name with two different
+// dates says nothing.
+func OfData(path string) (string, bool) {
+	var found string
+	for _, m := range dateInName.FindAllStringSubmatch(filepath.Base(path), -1) {
+		for _, layout := range []string{"2006-01-02", "20060102"} {
+			t, err := time.Parse(layout, m[1])
+			if err != nil || len(m[1]) != len(layout) {
+				continue
+			}
+			w := t.Format("2006-01-02")
+			if found != "" && found != w {
+				return "", false
+			}
+			found = w
+		}
+	}
+	if found != "" {
+		return found, true
+	}
+	return Of(filepath.Dir(path))
+}

@@ -27,3 +27,25 @@ func TestOf(t *testing.T) {
 		}
 	}
 }
+
+func TestOfData(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		path, want string // want "" means no week
+	}{
+		{"Data/20190114_train.csv", "2019-01-14"},
+		{"Data/train-2019-01-14.csv", "2019-01-14"},
+		{"Data/20190114/train.csv", "2019-01-14"},
+		{"2019/Data/20190121_holdout.csv", "2019-01-21"},
+		{"Data/20190114_vs_20190121.csv", ""}, // two weeks: which?
+		{"Data/20190114_20190114.csv", "2019-01-14"},
+		{"Data/120190114_train.csv", ""}, // nine digits are not a date
+		{"Data/20191314_train.csv", ""},  // no month 13
+		{"Data/train.csv", ""},
+	} {
+		got, ok := OfData(tc.path)
+		if ok != (tc.want != "") || got != tc.want {
+			t.Errorf("OfData(%q) = %q, %v; want %q", tc.path, got, ok, tc.want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tracker-ml/tracker/internal/demo"
 )
 
 // TestQualityProof is issue 13's proof on the same season as TestProof
@@ -23,6 +25,13 @@ func TestQualityProof(t *testing.T) {
 	t.Run("the broken retrain's drop is significant and quiet weeks have none", func(t *testing.T) { testQualityVerdicts(t, p, db) })
 	t.Run("the cross-evaluation blames the broken week's model, not its data", func(t *testing.T) { testCrossEvaluation(t, p, db) })
 	t.Run("evaluating again on the same rows stores nothing, on other rows is refused", func(t *testing.T) { testEvaluateIdentity(t, p, db) })
+
+	for _, w := range p.season.Weeks {
+		mustRun(t, db, "ingest-data", w.Train, "--label", p.season.Label, "--format", "json")
+	}
+	t.Run("drift flags the shifted feature in its week and little else", func(t *testing.T) { testDriftVerdicts(t, p, db) })
+	t.Run("drift prints the contract's fields", func(t *testing.T) { testDriftContract(t, p, db) })
+	t.Run("runs profile the data they read, once", func(t *testing.T) { testRunProfiles(t, p, db) })
 }
 
 func allWeeks(p *proofFixture) []int {
@@ -148,4 +157,93 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// driftRowJSON is one feature of drift's JSON.
+type driftRowJSON struct {
+	Index       *int     `json:"index"`
+	Name        string   `json:"name"`
+	PSI         *float64 `json:"psi"`
+	KS          *float64 `json:"ks"`
+	Wasserstein *float64 `json:"wasserstein"`
+	MeanChange  *float64 `json:"mean_change"`
+	SDRatio     *float64 `json:"sd_ratio"`
+	Drifted     bool     `json:"drifted"`
+	Label       bool     `json:"label"`
+}
+
+func driftOf(t *testing.T, db, week string, args ...string) []driftRowJSON {
+	t.Helper()
+	var rows []driftRowJSON
+	out := mustRun(t, db, append([]string{"drift", "--week", week, "--format", "json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("drift JSON: %v\n%.300s", err, out)
+	}
+	return rows
+}
+
+func testDriftVerdicts(t *testing.T, p *proofFixture, db string) {
+	shift := p.season.Events.Shift
+	var quietWeeks, falseDrifts int
+	var line []string
+	for i := 1; i < len(p.season.Weeks); i++ {
+		var drifted []int
+		for _, r := range driftOf(t, db, p.week(i)) {
+			if r.Drifted && !r.Label {
+				drifted = append(drifted, *r.Index)
+			}
+		}
+		line = append(line, fmt.Sprintf("%d:%v", i, drifted))
+		if i == shift {
+			if !slices.Contains(drifted, demo.Shifted) {
+				t.Errorf("week %s: the shifted feature %d did not drift; drifted: %v", p.week(i), demo.Shifted, drifted)
+			}
+			if others := len(drifted) - 1; others > 2 {
+				t.Errorf("week %s: %d features drifted besides the shifted one: %v", p.week(i), others, drifted)
+			}
+			continue
+		}
+		quietWeeks++
+		falseDrifts += len(drifted)
+	}
+	mean := float64(falseDrifts) / float64(quietWeeks)
+	t.Logf("observed: drifted features by week %s; %d false drifts over %d unchanged weeks (%.2f a week)", strings.Join(line, " "), falseDrifts, quietWeeks, mean)
+	if mean > 0.5 {
+		t.Errorf("%.2f falsely drifted features per unchanged week, want at most 0.5", mean)
+	}
+}
+
+func testDriftContract(t *testing.T, p *proofFixture, db string) {
+	var raw []map[string]json.RawMessage
+	out := mustRun(t, db, "drift", "--week", p.week(p.season.Events.Shift), "--format", "json")
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"index", "name", "psi", "ks", "wasserstein", "mean_change", "sd_ratio", "drifted"} {
+		if v, ok := raw[0][field]; !ok || string(v) == "null" {
+			t.Errorf("the first row's %s is missing or null: %s", field, raw[0])
+		}
+	}
+	table := mustRun(t, db, "drift", "--week", p.week(p.season.Events.Shift), "--format", "table")
+	first := strings.Split(table, "\n")[3]
+	if !strings.Contains(first, "DRIFTED") || !strings.Contains(first, p.season.Names[demo.Shifted]) {
+		t.Errorf("drift's table does not list the drifted feature first:\n%s", table)
+	}
+}
+
+func testRunProfiles(t *testing.T, p *proofFixture, db string) {
+	// run evaluate read each week's held-out rows: their profiles are the
+	// week role's, and drift on that role sees the shift too.
+	rows := driftOf(t, db, p.week(p.season.Events.Shift), "--data-role", "week")
+	if len(rows) == 0 || !rows[0].Drifted || *rows[0].Index != demo.Shifted {
+		t.Errorf("drift on the held-out rows' profiles does not lead with the shifted feature: %+v", rows[:min(3, len(rows))])
+	}
+	r := tr(t, db, "ingest-data", p.season.Weeks[0].Train, "--label", p.season.Label)
+	if r.code != 0 || !strings.Contains(r.err, "stored already") {
+		t.Errorf("ingest-data of the same file again: exit %d, stderr %q", r.code, r.err)
+	}
+	r = tr(t, db, "ingest-data", p.season.Weeks[1].Train, "--week", p.week(0), "--label", p.season.Label)
+	if r.code == 0 || !strings.Contains(r.err, "--replace") {
+		t.Errorf("ingest-data of another file for a profiled week: exit %d, stderr %q; want a refusal naming --replace", r.code, r.err)
+	}
 }

@@ -74,6 +74,7 @@ Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newIngestCmd(g),
+		newIngestDataCmd(g),
 		newListCmd(g),
 		newShowCmd(g),
 		newExportModelCmd(g),
@@ -86,6 +87,7 @@ Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
 		newFeaturesCmd(g),
 		newImportCmd(g),
 		newQueryCmd(g),
+		newDriftCmd(g),
 		newExportCmd(g),
 		newPlotCmd(g),
 		newReportCmd(g),
