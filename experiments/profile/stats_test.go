@@ -95,3 +95,48 @@ func TestCDFFromQuantiles(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareLabel(t *testing.T) {
+	lab := func(classes []string, counts ...int) *Label {
+		l := &Label{Classes: classes, Counts: counts}
+		if len(counts) == 2 {
+			r := float64(counts[1]) / float64(counts[0]+counts[1])
+			l.BaseRate = &r
+		}
+		return l
+	}
+	two := []string{"0", "1"}
+	for _, tc := range []struct {
+		name           string
+		a, b           *Label
+		judged, drifts bool
+	}{
+		{"a rate from 0.20 to 0.25 on 10k rows drifts", lab(two, 8000, 2000), lab(two, 7500, 2500), true, true},
+		{"0.200 to 0.205 on a million rows is significant but not material", lab(two, 800000, 200000), lab(two, 795000, 205000), true, false},
+		{"0.2 to 0.3 on 20 rows is not significant", lab(two, 8, 2), lab(two, 7, 3), true, false},
+		{"three classes are not judged", lab([]string{"a", "b", "c"}, 1, 2, 3), lab([]string{"a", "b", "c"}, 1, 2, 3), false, false},
+		{"other classes are not judged", lab(two, 5, 5), lab([]string{"0", "2"}, 5, 5), false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := compareLabel(tc.a, tc.b)
+			if d.Judged != tc.judged || d.Drifted != tc.drifts {
+				t.Errorf("judged %v drifted %v (z %.2f p %.3g), want %v %v", d.Judged, d.Drifted, d.Z, d.P, tc.judged, tc.drifts)
+			}
+		})
+	}
+}
+
+// TestPSIFromQuantilesAgreesWithCounts: a current profile binned on its
+// own edges gets its counts in the reference's bins from its quantiles,
+// close to what counting on those bins gives.
+func TestPSIFromQuantilesAgreesWithCounts(t *testing.T) {
+	a, b := accuracyCases[2].samples(3)
+	ref := streamed(t, a, nil)
+	counted := streamed(t, b, Edges(ref))
+	own := streamed(t, b, nil)
+	pc, fromQ1 := psi(&ref.Columns[0], &counted.Columns[0])
+	pq, fromQ2 := psi(&ref.Columns[0], &own.Columns[0])
+	if fromQ1 || !fromQ2 || math.Abs(pc-pq) > 0.002 {
+		t.Errorf("PSI %.4f counted, %.4f from quantiles (flags %v %v)", pc, pq, fromQ1, fromQ2)
+	}
+}
