@@ -39,9 +39,19 @@ func (d Tour) Measure(ctx context.Context, s *Season, progress func(done, total 
 		return err
 	}
 	fmt.Fprintf(d.Out, "stored %d versions with their weight-based importances\n", len(models))
-	fmt.Fprintf(d.Out, "\nrunning perturb and permutation on each week's held-out rows, and a drop-retrain on the newest week...\n")
+	fmt.Fprintf(d.Out, "\n$ tracker --db %s ingest-data %s/Data/*_train.csv --label %s\n", d.DB, d.Dir, s.Label)
+	for _, wk := range s.Weeks {
+		if err := d.quiet(ctx, "ingest-data", wk.Train, "--label", s.Label, "--format", "csv"); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(d.Out, "stored %d weekly profiles of the training rows\n", len(s.Weeks))
+	fmt.Fprintf(d.Out, "\nrunning evaluate, perturb and permutation on each week's held-out rows, and a drop-retrain on the newest week...\n")
 	for i, wk := range s.Weeks {
 		week := wk.Date.Format(time.DateOnly)
+		if err := d.quiet(ctx, "run", "evaluate", "--week", week, "--data", wk.Holdout, "--label", s.Label, "--format", "csv"); err != nil {
+			return err
+		}
 		if err := d.quiet(ctx, "run", "perturb", "--week", week, "--data", wk.Holdout, "--label", s.Label, "--pivots", "100", "--samples", "50", "--format", "csv"); err != nil {
 			return err
 		}
@@ -56,13 +66,20 @@ func (d Tour) Measure(ctx context.Context, s *Season, progress func(done, total 
 		"--epochs", "3", "--seeds", "2", "--format", "csv")
 }
 
-// Show prints legacy_score's history and the newest week's ranking, and
-// writes the HTML report into dir.
-func (d Tour) Show(ctx context.Context, dir string) error {
+// Show prints legacy_score's history, the newest week's ranking, the
+// models' quality and the data drift of the week basket_value shifts,
+// and writes the HTML report into dir.
+func (d Tour) Show(ctx context.Context, s *Season, dir string) error {
 	if err := d.shown(ctx, "query", "feature", "legacy_score", "--weeks", "12", "--experiment", "weight-sum,perturb,permutation", "--format", "table"); err != nil {
 		return err
 	}
 	if err := d.shown(ctx, "query", "week", "--experiment", "permutation", "--top", "8", "--format", "table"); err != nil {
+		return err
+	}
+	if err := d.shown(ctx, "query", "model", "--weeks", "12", "--format", "table"); err != nil {
+		return err
+	}
+	if err := d.shown(ctx, "drift", "--week", s.Shift().Date.Format(time.DateOnly), "--top", "6", "--format", "table"); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.Out, "\n$ tracker --db %s report --out %s\n", d.DB, dir)

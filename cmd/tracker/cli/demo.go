@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, g *globals, opts *demoOptions) error {
 		return err
 	}
 	report := filepath.Join(opts.dir, "report")
-	if err := tour.Show(ctx, report); err != nil {
+	if err := tour.Show(ctx, season, report); err != nil {
 		return err
 	}
 	tour.Next(season, report, time.Since(started))

@@ -122,6 +122,7 @@ func labelLine(l *profile.Label) string {
 // driftOptions are drift's flags.
 type driftOptions struct {
 	model, week, against, role, format string
+	top                                int
 }
 
 func newDriftCmd(g *globals) *cobra.Command {
@@ -151,6 +152,7 @@ rows runs read).`,
 	f.StringVar(&opts.against, "against", "previous", "the reference week, YYYY-MM-DD, or previous: the one before --week with a profile")
 	f.StringVar(&opts.role, "data-role", "", "the data role compared (default: train when the series has train profiles, else week)")
 	f.StringVar(&opts.format, "format", "", "table, csv or json (default: table on a terminal, csv in a pipe)")
+	f.IntVar(&opts.top, "top", 0, "show only the first N features, drifted first (0 = all)")
 	return cmd
 }
 
@@ -160,6 +162,7 @@ type driftView struct {
 	ref, cur                   *tracker.DataProfile
 	drift                      *profile.Drift
 	names                      []string // the series' feature names
+	top                        int      // features shown, 0 for all
 }
 
 func runDrift(g *globals, opts *driftOptions) error {
@@ -167,10 +170,14 @@ func runDrift(g *globals, opts *driftOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.top < 0 {
+		return usagef("--top %d: give a positive number (0 = all)", opts.top)
+	}
 	v, err := weekDrift(g, opts.model, opts.week, opts.against, opts.role)
 	if err != nil {
 		return err
 	}
+	v.top = opts.top
 	switch format {
 	case formatJSON:
 		return writeJSON(g.env.Out, v.rows())
@@ -323,7 +330,11 @@ func optPtr(p *float64) *float64 {
 // label as a last row (index null, label true).
 func (v *driftView) rows() []driftRow {
 	var out []driftRow
-	for _, i := range v.order() {
+	order := v.order()
+	if v.top > 0 && v.top < len(order) {
+		order = order[:v.top]
+	}
+	for _, i := range order {
 		f := &v.drift.Features[i]
 		r := driftRow{Index: v.index(f), Name: f.Name, Judged: f.Judged, Reason: f.Reason, Drifted: f.Drifted}
 		if f.Judged {
@@ -384,7 +395,11 @@ func (v *driftView) table(text bool) *table.Table {
 func (v *driftView) writeText(w io.Writer) error {
 	d := v.drift
 	fmt.Fprintf(w, "data drift, model %s, data role %s: week %s (%d rows) against %s (%d rows)\n", v.model, v.role, v.week, v.cur.DataRows, v.against, v.ref.DataRows)
-	fmt.Fprintf(w, "%d of %d features drifted\n", d.Drifted, len(d.Features))
+	shown := ""
+	if v.top > 0 && v.top < len(d.Features) {
+		shown = fmt.Sprintf("; the first %d shown", v.top)
+	}
+	fmt.Fprintf(w, "%d of %d features drifted%s\n", d.Drifted, len(d.Features), shown)
 	if err := writeTable(w, v.table(true), formatTable); err != nil {
 		return err
 	}

@@ -186,11 +186,15 @@ func testDriftVerdicts(t *testing.T, p *proofFixture, db string) {
 	shift := p.season.Events.Shift
 	var quietWeeks, falseDrifts int
 	var line []string
+	var labels []int // weeks whose base rate drifted
 	for i := 1; i < len(p.season.Weeks); i++ {
 		var drifted []int
 		for _, r := range driftOf(t, db, p.week(i)) {
 			if r.Drifted && !r.Label {
 				drifted = append(drifted, *r.Index)
+			}
+			if r.Drifted && r.Label {
+				labels = append(labels, i)
 			}
 		}
 		line = append(line, fmt.Sprintf("%d:%v", i, drifted))
@@ -207,7 +211,7 @@ func testDriftVerdicts(t *testing.T, p *proofFixture, db string) {
 		falseDrifts += len(drifted)
 	}
 	mean := float64(falseDrifts) / float64(quietWeeks)
-	t.Logf("observed: drifted features by week %s; %d false drifts over %d unchanged weeks (%.2f a week)", strings.Join(line, " "), falseDrifts, quietWeeks, mean)
+	t.Logf("observed: drifted features by week %s; %d false drifts over %d unchanged weeks (%.2f a week); base rate drifted in weeks %v", strings.Join(line, " "), falseDrifts, quietWeeks, mean, labels)
 	if mean > 0.5 {
 		t.Errorf("%.2f falsely drifted features per unchanged week, want at most 0.5", mean)
 	}
