@@ -26,7 +26,22 @@ type Series struct {
 // normalize divides each series by its largest |value| to put them on one
 // axis; the axis label then says so.
 func Trajectory(w io.Writer, format Format, title string, weeks []string, series []Series, normalize bool) error {
-	const chart = "trajectory"
+	yLabel := "importance"
+	if normalize {
+		yLabel = "importance ÷ max |importance| of the method"
+	}
+	return lines(w, format, "trajectory", title, yLabel, weeks, series, normalize)
+}
+
+// Quality draws a model's quality metrics across weeks, one line per
+// metric (accuracy, AUC: numbers between 0 and 1 that share an axis).
+func Quality(w io.Writer, format Format, title string, weeks []string, series []Series) error {
+	return lines(w, format, "quality", title, "metric", weeks, series, false)
+}
+
+// lines draws series across weeks on one axis labelled yLabel; chart names
+// the figure in errors.
+func lines(w io.Writer, format Format, chart, title, yLabel string, weeks []string, series []Series, normalize bool) error {
 	if err := checkFormat(format); err != nil {
 		return err
 	}
@@ -53,10 +68,6 @@ func Trajectory(w io.Writer, format Format, title string, weeks []string, series
 		return fmt.Errorf("%s: every value is NaN (no week has a record); run the experiments first: %w", chart, ErrNoData)
 	}
 
-	yLabel := "importance"
-	if normalize {
-		yLabel = "importance ÷ max |importance| of the method"
-	}
 	p := newPlot("week", yLabel)
 	p.Add(gridLines{}, zeroLine{})
 	items := make([]legendItem, len(series))

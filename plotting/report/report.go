@@ -21,8 +21,10 @@ type Data struct {
 	Versions    []Version // one per week, oldest first
 	Methods     []Method  // one per experiment of the newest week, most telling first
 	Charts      []Chart
-	Generated   string // when the page was written, as the reader should see it
-	FDR         string // the false discovery rate the verdicts control, as "5%"
+	Quality     *Quality // the models' quality across weeks; nil without evaluations
+	Drift       *Drift   // the newest week's data drift; nil without two profiles
+	Generated   string   // when the page was written, as the reader should see it
+	FDR         string   // the false discovery rate the verdicts control, as "5%"
 }
 
 // Version is one week covered: the version that speaks for it.
@@ -91,6 +93,48 @@ type Zeroed struct {
 type Chart struct {
 	Title string
 	SVG   template.HTML // from plotting, which escapes its text
+}
+
+// Quality is the model-quality section: a row per week with each metric.
+type Quality struct {
+	Role    string   // the data role the evaluations are on
+	Metrics []string // the column names, in order
+	Weeks   []QualityWeek
+	Notes   []string // a line each: unjudged weeks, model and data effects
+	Chart   *Chart
+}
+
+// QualityWeek is one week's metrics.
+type QualityWeek struct {
+	Week  string
+	Cells []QualityCell // one per Metrics
+}
+
+// QualityCell is one metric in one week: its value and its change from
+// the week before, significant or not.
+type QualityCell struct {
+	Value, Change string // "" when unknown
+	Significant   bool
+	Down          bool // the change makes the model worse
+}
+
+// Drift is the data-drift section: the newest week's profile against the
+// week before's.
+type Drift struct {
+	Role, Week, Against string
+	Drifted, Features   int
+	Rows                []DriftRow // the drifted features, most drifted first
+	Label               string     // the label's base-rate line, "" when not judged
+	Method              string     // the importance method whose change is shown
+}
+
+// DriftRow is a drifted feature with its importance change next to it.
+type DriftRow struct {
+	Index                      int
+	Name                       string
+	PSI, KS, Wasserstein, Mean string
+	Importance                 string // the importance change since the week before, "" when unknown
+	ImportanceSignificant      bool
 }
 
 // Write writes the page for d to w. On an error part of the page may have

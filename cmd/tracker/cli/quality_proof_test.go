@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +34,7 @@ func TestQualityProof(t *testing.T) {
 	t.Run("drift flags the shifted feature in its week and little else", func(t *testing.T) { testDriftVerdicts(t, p, db) })
 	t.Run("drift prints the contract's fields", func(t *testing.T) { testDriftContract(t, p, db) })
 	t.Run("runs profile the data they read, once", func(t *testing.T) { testRunProfiles(t, p, db) })
+	t.Run("the report shows the models' quality and the shift week's drift", func(t *testing.T) { testReportSections(t, p) })
 }
 
 func allWeeks(p *proofFixture) []int {
@@ -249,5 +252,28 @@ func testRunProfiles(t *testing.T, p *proofFixture, db string) {
 	r = tr(t, db, "ingest-data", p.season.Weeks[1].Train, "--week", p.week(0), "--label", p.season.Label)
 	if r.code == 0 || !strings.Contains(r.err, "--replace") {
 		t.Errorf("ingest-data of another file for a profiled week: exit %d, stderr %q; want a refusal naming --replace", r.code, r.err)
+	}
+}
+
+func testReportSections(t *testing.T, p *proofFixture) {
+	shift := p.season.Events.Shift
+	weeks := allWeeks(p)[:shift+1]
+	db := p.freshStore(t, weeks...)
+	for _, i := range weeks {
+		w := p.season.Weeks[i]
+		mustRun(t, db, "ingest-data", w.Train, "--label", p.season.Label, "--format", "json")
+		mustRun(t, db, "run", "evaluate", "--week", p.week(i), "--data", w.Holdout, "--label", p.season.Label, "--format", "json")
+	}
+	dir := t.TempDir()
+	mustRun(t, db, "report", "--weeks", "0", "--out", dir)
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	for _, want := range []string{"<h2>Model quality</h2>", "Accuracy and AUC", "<h2>Data drift (" + p.week(shift) + " against " + p.week(shift-1) + ")</h2>", "1 of 82 features drifted", "<td>" + p.season.Names[demo.Shifted] + "</td>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }

@@ -67,6 +67,21 @@ func runReport(g *globals, opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
+	if data.Quality, err = reportQuality(g, opts.model, opts.weeks); err != nil {
+		return err
+	}
+	// Drifted features show their importance change by the most telling
+	// method whose changes into the newest week were judged.
+	var telling *report.Method
+	for i := range data.Methods {
+		if m := &data.Methods[i]; m.PrevWeek != "" && m.Unjudged == "" {
+			telling = m
+			break
+		}
+	}
+	if data.Drift, err = reportDrift(g, opts.model, telling); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := report.Write(&buf, data); err != nil {
 		return err

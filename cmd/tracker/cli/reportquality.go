@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+
+	"github.com/tracker-ml/tracker/internal/runs"
+	"github.com/tracker-ml/tracker/plotting"
+	"github.com/tracker-ml/tracker/plotting/report"
+	"github.com/tracker-ml/tracker/tracker"
+)
+
+// lowerIsBetter are the metrics a rise of which makes the model worse.
+var lowerIsBetter = []string{"logloss", "brier", "ece"}
+
+// reportQuality is the report's model-quality section for the newest n
+// weeks, nil when no week of them has an evaluation.
+func reportQuality(g *globals, model string, n int) (*report.Quality, error) {
+	weeks, err := modelHistory(g, model, n, runs.DefaultRole)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(weeks, func(w modelWeek) bool { return w.Evaluation != nil }) {
+		return nil, nil
+	}
+	names := judgedMetrics()
+	q := &report.Quality{Role: runs.DefaultRole, Metrics: append([]string{"rows"}, names...)}
+	var labels []string
+	lines := map[string][]float64{}
+	for _, w := range weeks {
+		labels = append(labels, w.Week)
+		qw := report.QualityWeek{Week: w.Week}
+		for _, name := range q.Metrics {
+			v := w.metric(name)
+			cell := report.QualityCell{}
+			if !math.IsNaN(v) {
+				cell.Value = fmt.Sprintf("%.4g", roundTrip32(v))
+			}
+			if c := w.change(name); c != nil {
+				cell.Change, cell.Significant = fmt.Sprintf("%+.2g", roundTrip32(c.Delta)), c.Significant
+				cell.Down = (c.Delta > 0) == slices.Contains(lowerIsBetter, name)
+			}
+			qw.Cells = append(qw.Cells, cell)
+			lines[name] = append(lines[name], v)
+		}
+		q.Weeks = append(q.Weeks, qw)
+		if w.modelEffect != nil || w.dataEffect != nil {
+			q.Notes = append(q.Notes, effectNote(w))
+		}
+	}
+	var series []plotting.Series
+	for _, name := range []string{"accuracy", "auc"} {
+		series = append(series, plotting.Series{Name: name, Values: lines[name]})
+	}
+	var buf bytes.Buffer
+	err = plotting.Quality(&buf, plotting.SVG, "Accuracy and AUC by week", labels, series)
+	switch {
+	case errors.Is(err, plotting.ErrNoData):
+	case err != nil:
+		return nil, err
+	default:
+		q.Chart = &report.Chart{Title: "Accuracy and AUC of each week's model on its own held-out rows", SVG: template.HTML(buf.String())}
+	}
+	return q, nil
+}
+
+// effectNote says how a week's accuracy change splits into the model's
+// part and the data's.
+func effectNote(w modelWeek) string {
+	part := func(x tracker.Numbers) string {
+		if x == nil {
+			return "not measured"
+		}
+		return signed32(x["accuracy"])
+	}
+	return fmt.Sprintf("week %s: accuracy model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s",
+		w.Week, part(w.modelEffect), part(w.dataEffect))
+}
+
+// reportDrift is the report's data-drift section for the newest week with
+// a profile and the one before it, nil when there are not two; the
+// importance change of each drifted feature is read from method, the
+// report's most telling section.
+func reportDrift(g *globals, model string, method *report.Method) (*report.Drift, error) {
+	v, err := weekDrift(g, model, "", "previous", "")
+	var ue usageError
+	if errors.As(err, &ue) {
+		return nil, nil // one profile: nothing to compare yet
+	}
+	if err != nil {
+		store, oerr := g.open(true)
+		if oerr != nil {
+			return nil, err
+		}
+		defer store.Close()
+		if ps, perr := store.Profiles(model); perr == nil && len(ps) == 0 {
+			return nil, nil // no profiles at all
+		}
+		return nil, err
+	}
+	d := &report.Drift{Role: v.role, Week: v.week, Against: v.against, Drifted: v.drift.Drifted, Features: len(v.drift.Features)}
+	if method != nil {
+		d.Method = method.Label
+	}
+	for _, r := range v.rows() {
+		if !r.Drifted || r.Label || r.Index == nil {
+			continue
+		}
+		row := report.DriftRow{Index: *r.Index, Name: r.Name, PSI: short3(r.PSI), KS: short3(r.KS), Wasserstein: short3(r.Wasserstein), Mean: short3(r.MeanChange)}
+		if method != nil {
+			for _, mr := range method.Rows {
+				if mr.Index == *r.Index {
+					row.Importance, row.ImportanceSignificant = mr.Change, mr.Significant
+				}
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	if l := v.drift.Label; l != nil && l.Judged {
+		verdict := "no drift"
+		if l.Drifted {
+			verdict = "drifted"
+		}
+		d.Label = fmt.Sprintf("Label base rate %.4g → %.4g (p %.3g): %s.", l.Reference, l.Current, l.P, verdict)
+	}
+	return d, nil
+}
+
+func short3(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf("%.3g", *p)
+}
