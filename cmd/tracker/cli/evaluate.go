@@ -101,27 +101,9 @@ func runEvaluate(ctx context.Context, g *globals, opts *evaluateOptions) error {
 // model's part and the data's (docs/METHODS.md, "Model change or data
 // change").
 func crossSpecs(g *globals, opts *evaluateOptions, spec runs.EvalSpec) ([]runs.EvalSpec, error) {
-	if opts.weeks != 0 || opts.all {
-		return nil, usagef("--previous-data compares one week with the week before: use it with --week W (or none, for the newest)")
-	}
-	if opts.record.role != runs.DefaultRole {
-		return nil, usagef("--previous-data: the week's rows are its own (data role %s), not %s", runs.DefaultRole, opts.record.role)
-	}
-	store, err := g.open(true)
+	week, prevWeek, err := crossWeeks(g, opts.model, opts.week, opts.weeks, opts.all, opts.record.role)
 	if err != nil {
 		return nil, err
-	}
-	versions, err := store.CurrentVersions(opts.model, 0)
-	store.Close()
-	if err != nil {
-		return nil, err
-	}
-	i := len(versions) - 1
-	if opts.week != "" && opts.week != "latest" {
-		i = slices.IndexFunc(versions, func(v tracker.VersionInfo) bool { return v.Week == opts.week })
-	}
-	if i < 1 {
-		return nil, usagef("--previous-data: week %s has no week with a version before it", cmp.Or(opts.week, "latest"))
 	}
 	prev, err := opts.data.read(opts.previous)
 	if err != nil {
@@ -129,11 +111,40 @@ func crossSpecs(g *globals, opts *evaluateOptions, spec runs.EvalSpec) ([]runs.E
 	}
 	previousData := dataOptions{path: opts.previous, label: opts.data.label, drop: opts.data.drop, classes: opts.data.classes}
 	onPrevious, onNext := spec, spec
-	onPrevious.Weeks = runs.Weeks{Week: versions[i].Week}
+	onPrevious.Weeks = runs.Weeks{Week: week}
 	onPrevious.Data = previousData.spec(prev, runs.RolePrevious)
-	onNext.Weeks = runs.Weeks{Week: versions[i-1].Week}
+	onNext.Weeks = runs.Weeks{Week: prevWeek}
 	onNext.Data = opts.data.spec(spec.Data.Rows, runs.RoleNext)
 	return []runs.EvalSpec{onPrevious, onNext}, nil
+}
+
+// crossWeeks are the week a --previous-data run covers and the week with
+// a version before it, checking that the run covers one week of the
+// week's own rows.
+func crossWeeks(g *globals, model, week string, weeks int, all bool, role string) (this, prev string, err error) {
+	if weeks != 0 || all {
+		return "", "", usagef("--previous-data compares one week with the week before: use it with --week W (or none, for the newest)")
+	}
+	if role != runs.DefaultRole {
+		return "", "", usagef("--previous-data: the week's rows are its own (data role %s), not %s", runs.DefaultRole, role)
+	}
+	store, err := g.open(true)
+	if err != nil {
+		return "", "", err
+	}
+	versions, err := store.CurrentVersions(model, 0)
+	store.Close()
+	if err != nil {
+		return "", "", err
+	}
+	i := len(versions) - 1
+	if week != "" && week != "latest" {
+		i = slices.IndexFunc(versions, func(v tracker.VersionInfo) bool { return v.Week == week })
+	}
+	if i < 1 {
+		return "", "", usagef("--previous-data: week %s has no week with a version before it", cmp.Or(week, "latest"))
+	}
+	return versions[i].Week, versions[i-1].Week, nil
 }
 
 // scoreQuality is the scorer run evaluate records.

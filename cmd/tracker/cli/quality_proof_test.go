@@ -27,6 +27,7 @@ func TestQualityProof(t *testing.T) {
 	t.Run("the broken retrain's drop is significant and quiet weeks have none", func(t *testing.T) { testQualityVerdicts(t, p, db) })
 	t.Run("the cross-evaluation blames the broken week's model, not its data", func(t *testing.T) { testCrossEvaluation(t, p, db) })
 	t.Run("evaluating again on the same rows stores nothing, on other rows is refused", func(t *testing.T) { testEvaluateIdentity(t, p, db) })
+	t.Run("query feature splits the broken week's importance change into model and data", func(t *testing.T) { testFeatureCross(t, p, db) })
 
 	for _, w := range p.season.Weeks {
 		mustRun(t, db, "ingest-data", w.Train, "--label", p.season.Label, "--format", "json")
@@ -276,4 +277,62 @@ func testReportSections(t *testing.T, p *proofFixture) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
+}
+
+func testFeatureCross(t *testing.T, p *proofFixture, db string) {
+	b := p.season.Events.Broken
+	this, last := p.season.Weeks[b], p.season.Weeks[b-1]
+	perm := func(week int, data string, extra ...string) {
+		mustRun(t, db, append([]string{"run", "permutation", "--week", p.week(week), "--data", data, "--label", p.season.Label, "--repeats", proofRepeats, "--format", "json"}, extra...)...)
+	}
+	perm(b-1, last.Holdout)
+	perm(b, this.Holdout, "--previous-data", last.Holdout)
+	// Summed over the ten features with planted main effects, so one
+	// feature's sampling noise does not decide: the broken model uses none
+	// of them, on any rows.
+	var change, model, data float64
+	for _, f := range proofLive[:10] {
+		var rows []struct {
+			Week        string `json:"week"`
+			Experiments map[string]*struct {
+				Change      *float64 `json:"change"`
+				ModelEffect *float64 `json:"model_effect"`
+				DataEffect  *float64 `json:"data_effect"`
+			} `json:"experiments"`
+		}
+		out := mustRun(t, db, "query", "feature", fmt.Sprint(f), "--weeks", "0", "--experiment", "permutation", "--format", "json")
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatal(err)
+		}
+		c := rows[b].Experiments["permutation"]
+		if c == nil || c.Change == nil || c.ModelEffect == nil || c.DataEffect == nil {
+			t.Fatalf("week %s: permutation of feature %d lacks its change or effects: %+v", rows[b].Week, f, c)
+		}
+		change, model, data = change+*c.Change, model+*c.ModelEffect, data+*c.DataEffect
+		if f == 0 && rows[b].Experiments["permutation(data_role=previous)"] == nil {
+			t.Errorf("the cross-records are not their own series: %v", keys(rows[b].Experiments))
+		}
+	}
+	t.Logf("observed: ten planted features' permutation change %+.4f, model effect %+.4f, data effect %+.4f", change, model, data)
+	// The rows' sampling moves every feature's permutation value together
+	// (rows that are easier to classify lift them all), so the data effect
+	// of the sum is as noisy as one feature's, not a tenth as: half the
+	// model effect is the bound, and the model effect must carry most of
+	// the change.
+	if abs(model-change) > abs(change)/5 || abs(data) > abs(model)/2 {
+		t.Errorf("the broken retrain's importance change %+.4f splits into model %+.4f and data %+.4f: it is the model's", change, model, data)
+	}
+	text := mustRun(t, db, "query", "feature", "0", "--weeks", "3", "--experiment", "permutation", "--format", "table")
+	if !strings.Contains(text, "model effect") {
+		t.Errorf("query feature's table does not say the effects:\n%s", text)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

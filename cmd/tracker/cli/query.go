@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/compare"
+	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/plotting"
 	"github.com/tracker-ml/tracker/tracker"
@@ -101,6 +103,9 @@ type cellVerdict struct {
 	change    compare.Change
 	modelWide bool // the week changed the series' whole model
 	effect    experiments.Effect
+	// modelEffect and dataEffect split the change where cross-records
+	// exist (crossFeature); NaN where not.
+	modelEffect, dataEffect float64
 }
 
 func queryFeature(g *globals, model, spec string, n int, kinds []string) (*featureView, error) {
@@ -138,6 +143,7 @@ func (t *featureView) judge(h *tracker.History, from int) {
 		t.verdicts[wi] = make([]cellVerdict, len(t.Series))
 		for si := range t.verdicts[wi] {
 			t.verdicts[wi][si].change = compare.Change{Delta: math.NaN(), SE: math.NaN(), P: math.NaN(), Noise: compare.Noise{Scale: math.NaN(), DF: math.NaN()}}
+			t.verdicts[wi][si].modelEffect, t.verdicts[wi][si].dataEffect = math.NaN(), math.NaN()
 		}
 	}
 	// Each series is judged on its own, so they are judged side by side:
@@ -167,7 +173,43 @@ func (t *featureView) judgeSeries(h *tracker.History, from, si int, s *tracker.S
 		if e := compare.JudgeEffects(series[hw]); t.Feature < len(e.Effect) {
 			cv.effect = e.Effect[t.Feature]
 		}
+		if hw > 0 {
+			cv.modelEffect, cv.dataEffect = crossFeature(h.Records[hw-1], h.Records[hw], s, t.Feature)
+		}
 	}
+}
+
+// crossFeature splits feature f's change in series s (a series on each
+// week's own rows) from week A to week B, whose records are a and b, as
+// crossEffects does for quality: the model effect is s on B's model and
+// A's rows (data role previous, recorded against B) less s on A's; the
+// data effect is s on A's model and B's rows (data role next, recorded
+// against A) less s on A's. Each is NaN unless its record exists on the
+// very rows of the weeks' own records.
+func crossFeature(a, b []*tracker.Experiment, s *tracker.Series, f int) (modelEffect, dataEffect float64) {
+	modelEffect, dataEffect = math.NaN(), math.NaN()
+	if tracker.RoleOf(&tracker.Experiment{Params: s.Params}) != tracker.DefaultRole {
+		return
+	}
+	role := func(r string) string {
+		p := maps.Clone(s.Params)
+		if p == nil {
+			p = map[string]string{}
+		}
+		p[tracker.RoleParam] = r
+		return tracker.SeriesKey(s.Kind, p)
+	}
+	aOwn, bOwn := tracker.SeriesRecord(a, s.Key), tracker.SeriesRecord(b, s.Key)
+	if aOwn == nil || f >= len(aOwn.Value) {
+		return
+	}
+	if x := tracker.SeriesRecord(b, role(runs.RolePrevious)); x != nil && x.DataSHA256 == aOwn.DataSHA256 && f < len(x.Value) {
+		modelEffect = x.Value[f] - aOwn.Value[f]
+	}
+	if x := tracker.SeriesRecord(a, role(runs.RoleNext)); x != nil && bOwn != nil && x.DataSHA256 == bOwn.DataSHA256 && f < len(x.Value) {
+		dataEffect = x.Value[f] - aOwn.Value[f]
+	}
+	return modelEffect, dataEffect
 }
 
 func (t *featureView) write(w io.Writer, format string) error {
@@ -220,6 +262,10 @@ type featureCell struct {
 	Significant bool     `json:"significant"`
 	Noise       *float64 `json:"noise"`      // the learned week-to-week noise of a change; null while not learned
 	Negligible  *bool    `json:"negligible"` // null: cannot be judged
+	// ModelEffect and DataEffect split the change where the week's
+	// cross-records exist (docs/METHODS.md, "Model change or data change").
+	ModelEffect *float64 `json:"model_effect,omitempty"`
+	DataEffect  *float64 `json:"data_effect,omitempty"`
 }
 
 func (t *featureView) jsonRows() []featureJSON {
@@ -232,7 +278,8 @@ func (t *featureView) jsonRows() []featureJSON {
 				rows[wi].Experiments[s.Label] = nil
 				continue
 			}
-			e := &featureCell{Value: roundTrip32(c.Value), Significant: v.change.Significant, Noise: jsonNum(v.change.Noise.Scale), Negligible: negligibleOf(v.effect)}
+			e := &featureCell{Value: roundTrip32(c.Value), Significant: v.change.Significant, Noise: jsonNum(v.change.Noise.Scale), Negligible: negligibleOf(v.effect),
+				ModelEffect: jsonNum(v.modelEffect), DataEffect: jsonNum(v.dataEffect)}
 			if c.Rank > 0 {
 				e.Rank = &c.Rank
 			}
@@ -321,6 +368,20 @@ func (t *featureView) legend() []string {
 			out = append(out, fmt.Sprintf("%s: noise not learned yet in week %s: its change is not judged", s.Label, weeks[0]))
 		default:
 			out = append(out, fmt.Sprintf("%s: noise not learned yet in %d weeks, %s to %s: their changes are not judged", s.Label, len(weeks), weeks[0], weeks[len(weeks)-1]))
+		}
+		for wi, wv := range t.Weeks {
+			v := t.verdicts[wi][si]
+			if math.IsNaN(v.modelEffect) && math.IsNaN(v.dataEffect) {
+				continue
+			}
+			part := func(x float64) string {
+				if math.IsNaN(x) {
+					return "not measured"
+				}
+				return signed32(x)
+			}
+			out = append(out, fmt.Sprintf("%s, week %s: change %s; model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s",
+				s.Label, wv.Week, signed32(t.Cells[wi][si].Delta), part(v.modelEffect), part(v.dataEffect)))
 		}
 	}
 	return out

@@ -31,6 +31,10 @@ type runOptions struct {
 	output int
 	data   dataOptions
 	record recordFlags
+	// previous is last week's rows: with it, a run of one week also
+	// measures the week's model on them and last week's model on the
+	// week's rows.
+	previous string
 }
 
 func (o *runOptions) register(cmd *cobra.Command, labelHelp string) {
@@ -44,6 +48,7 @@ func (o *runOptions) register(cmd *cobra.Command, labelHelp string) {
 	f.IntVar(&o.output, "output", -1, "output unit whose probability is watched (default: the last, the positive class)")
 	o.data.register(cmd, labelHelp)
 	o.record.register(cmd, true)
+	f.StringVar(&o.previous, "previous-data", "", "last week's rows: also run this week's model on them (data role previous) and last week's model on --data (data role next), which tells a model change from a data change")
 }
 
 // recordFlags are the flags of every command that records a result: the
@@ -231,13 +236,35 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m runs.Method)
 	if err != nil {
 		return err
 	}
-	out, err := runs.Measure(ctx, runEnv(g), runs.MethodSpec{
+	spec := runs.MethodSpec{
 		Model: opts.model, Weeks: runs.Weeks{Week: opts.week, N: opts.weeks, All: opts.all},
 		Data: opts.data.spec(data, opts.record.role), Output: opts.output, Seed: opts.seed, Method: m,
 		Replace: opts.record.replace,
-	})
+	}
+	var cross []runs.MethodSpec
+	if opts.previous != "" {
+		week, prevWeek, err := crossWeeks(g, opts.model, opts.week, opts.weeks, opts.all, opts.record.role)
+		if err != nil {
+			return err
+		}
+		prev, err := opts.data.read(opts.previous)
+		if err != nil {
+			return err
+		}
+		previousData := dataOptions{path: opts.previous, label: opts.data.label, drop: opts.data.drop, classes: opts.data.classes}
+		onPrevious, onNext := spec, spec
+		onPrevious.Weeks, onPrevious.Data = runs.Weeks{Week: week}, previousData.spec(prev, runs.RolePrevious)
+		onNext.Weeks, onNext.Data = runs.Weeks{Week: prevWeek}, opts.data.spec(data, runs.RoleNext)
+		cross = []runs.MethodSpec{onPrevious, onNext}
+	}
+	out, err := runs.Measure(ctx, runEnv(g), spec)
 	if err != nil {
 		return runsError(err)
+	}
+	for _, c := range cross {
+		if _, err := runs.Measure(ctx, runEnv(g), c); err != nil {
+			return runsError(fmt.Errorf("--previous-data: %w", err))
+		}
 	}
 	return printRuns(g, format, out)
 }
