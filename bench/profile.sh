@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Data-profile benchmark (issue 13): `tracker ingest-data`'s work minus the
-# store write, bench/profilecsv (dataset.Scan into profile.FromFile, JSON
-# encode), against Debian's pandas read_csv + describe() with the same 199
+# Data-profile benchmark (issue 13): the whole `tracker ingest-data`
+# process (stream the file into a profile, store it in a one-version
+# store made by bench/mkstore, copied fresh each round), against Debian's
+# pandas read_csv + describe() with the same 199
 # inner percentiles, on one ~1 GB CSV of 82 float columns, an id and a
 # label (ROWS rows, 2M by default, cached under ${TMPDIR:-/tmp}). Rounds
 # alternate the two, ROUNDS times; reported: median wall time, rows/s,
@@ -22,6 +23,11 @@ trap 'rm -rf "$work"' EXIT
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 go build -o "$work/profilecsv" ./bench/profilecsv
+go build -o bin/tracker ./cmd/tracker
+go run ./bench/mkstore -out "$work/empty.db" -weeks 1 -widths 82,8,2 -start 2019-01-07 >/dev/null
+# fresh: a fresh copy of the one-version store, before each timed ingest.
+fresh() { cp "$work/empty.db" "$work/s.db"; }
+ingest=(bin/tracker --db "$work/s.db" ingest-data --week 2019-01-14 --label y --drop id --format json)
 big=$cache/week-$ROWS.csv small=$cache/week-$((ROWS / 4)).csv
 [ -s "$big" ] || "$work/profilecsv" -gen "$ROWS" -out "$big"
 [ -s "$small" ] || "$work/profilecsv" -gen "$((ROWS / 4))" -out "$small"
@@ -44,11 +50,13 @@ run() {
 		/Maximum resident/ {rss = $2} END {print s, rss}' "$work/time.txt" >>"$work/$name"
 }
 for round in $(seq "$ROUNDS"); do
-	run go "$work/profilecsv" "$big"
+	fresh
+	run go "${ingest[@]}" "$big"
 	run pandas /usr/bin/python3 "$work/describe.py" "$big"
 	echo "round $round: go $(tail -1 "$work/go") pandas $(tail -1 "$work/pandas") (s, KB)"
 done
-run gosmall "$work/profilecsv" "$small"
+fresh
+run gosmall "${ingest[@]}" "$small"
 
 for name in go pandas gosmall; do
 	s=$(awk '{print $1}' "$work/$name" | median)

@@ -57,10 +57,21 @@ func (s *Store) PutProfile(model string, p *DataProfile, bins json.RawMessage) (
 	if err != nil {
 		return false, err
 	}
+	if err := CheckModelName(model); err != nil {
+		return false, err
+	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		mb, err := modelBucket(tx, model)
+		// A week's data may be profiled before any model of the series is
+		// ingested (a cron job that extracts the data first): the first
+		// profile makes the series.
+		mb, err := tx.Bucket(bucketModels).CreateBucketIfNotExists([]byte(model))
 		if err != nil {
 			return err
+		}
+		for _, name := range [][]byte{bucketVersions, bucketWeeks, bucketExperiments, bucketParts, bucketEvaluations, bucketProfiles} {
+			if _, err := mb.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
 		}
 		b, err := schema4Bucket(mb, bucketProfiles, model)
 		if err != nil {

@@ -2,6 +2,7 @@ package runs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -104,6 +105,9 @@ func IngestProfile(env Env, spec ProfileSpec) (*ProfileOutcome, error) {
 		bins, err = store.ProfileBins(spec.Model)
 	}
 	store.Close()
+	if errors.Is(err, tracker.ErrNotFound) {
+		err = nil // a new series: its first profile makes it
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +122,9 @@ func IngestProfile(env Env, spec ProfileSpec) (*ProfileOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	restore := capGCPercent(readGCPercent) // parsing leaves a string per record, as for ReadData
 	p, err := profile.FromFile(spec.Path, spec.Options, edges)
+	restore()
 	if err != nil {
 		return nil, err
 	}
