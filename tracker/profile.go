@@ -115,30 +115,16 @@ func (s *Store) ProfileBins(model string) (json.RawMessage, error) {
 // Profiles are every stored profile of the series, by week, then role,
 // then data.
 func (s *Store) Profiles(model string) ([]*DataProfile, error) {
-	var out []*DataProfile
-	err := s.db.View(func(tx *bolt.Tx) error {
-		mb, err := modelBucket(tx, model)
-		if err != nil {
-			return err
-		}
-		b := mb.Bucket(bucketProfiles)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			p := new(DataProfile)
-			if err := json.Unmarshal(v, p); err != nil {
-				return fmt.Errorf("%w: model %q: the data profile %s is damaged: %v", ErrDamaged, model, k, err)
-			}
-			out = append(out, p)
-			return nil
-		})
-	})
-	return out, err
+	return s.profiles(model, "")
 }
 
 // WeekProfiles are the stored profiles of one week, in every role.
 func (s *Store) WeekProfiles(model, week string) ([]*DataProfile, error) {
+	return s.profiles(model, week+"/")
+}
+
+// profiles are the stored profiles whose keys start with prefix.
+func (s *Store) profiles(model, prefix string) ([]*DataProfile, error) {
 	var out []*DataProfile
 	err := s.db.View(func(tx *bolt.Tx) error {
 		mb, err := modelBucket(tx, model)
@@ -149,9 +135,8 @@ func (s *Store) WeekProfiles(model, week string) ([]*DataProfile, error) {
 		if b == nil {
 			return nil
 		}
-		prefix := []byte(week + "/")
 		c := b.Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
 			p := new(DataProfile)
 			if err := json.Unmarshal(v, p); err != nil {
 				return fmt.Errorf("%w: model %q: the data profile %s is damaged: %v", ErrDamaged, model, k, err)
