@@ -56,6 +56,8 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRetrainCSV$$' -fuzztime=30s ./experiments/dropretrain/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadShardFile$$' -fuzztime=30s ./experiments/dropretrain/
 	$(GO) test -run='^$$' -fuzz='^FuzzPlainNumber$$' -fuzztime=20s ./internal/table/
+	$(GO) test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=60s ./experiments/dataset/
+	$(GO) test -run='^$$' -fuzz='^FuzzEvaluate$$' -fuzztime=30s ./experiments/quality/
 
 # reliability is the long crash and hostile-input run behind docs/RELIABILITY.md:
 # 15 SIGKILLs per writing command (the normal test run does 3) and the whole
