@@ -50,7 +50,7 @@ func TestQualityProfilesGivesEveryModelItsBuckets(t *testing.T) {
 		}
 		err := db.View(func(tx *bolt.Tx) error {
 			for _, m := range []string{"a", "b"} {
-				for _, b := range []string{"evaluations", "profiles"} {
+				for _, b := range []string{"evaluations", "profiles", "checks"} {
 					if tx.Bucket([]byte("models")).Bucket([]byte(m)).Bucket([]byte(b)) == nil {
 						t.Errorf("model %s has no %s bucket", m, b)
 					}

@@ -16,6 +16,7 @@ import (
 var (
 	bucketEvaluations = []byte("evaluations")
 	bucketProfiles    = []byte("profiles")
+	bucketChecks      = []byte("checks")
 )
 
 // Evaluation is a version's quality on labelled rows, as run evaluate

@@ -124,7 +124,7 @@ func (s *Store) Ingest(reqs []IngestRequest) ([]IngestResult, error) {
 			if err != nil {
 				return err
 			}
-			for _, b := range [][]byte{bucketParts, bucketEvaluations, bucketProfiles} {
+			for _, b := range [][]byte{bucketParts, bucketEvaluations, bucketProfiles, bucketChecks} {
 				if _, err := mb.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}

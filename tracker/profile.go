@@ -68,7 +68,7 @@ func (s *Store) PutProfile(model string, p *DataProfile, bins json.RawMessage) (
 		if err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketVersions, bucketWeeks, bucketExperiments, bucketParts, bucketEvaluations, bucketProfiles} {
+		for _, name := range [][]byte{bucketVersions, bucketWeeks, bucketExperiments, bucketParts, bucketEvaluations, bucketProfiles, bucketChecks} {
 			if _, err := mb.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
