@@ -1,6 +1,7 @@
 package weightdiff_test
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/tracker-ml/tracker/experiments/weightdiff"
@@ -43,5 +44,30 @@ func BenchmarkCompare(b *testing.B) {
 			}
 			b.ReportMetric(float64(sweeps), "sweeps")
 		})
+	}
+}
+
+// BenchmarkLayerCKA compares the three hidden layers of two versions of
+// the reference network on 4,000 rows of uniform [-1, 1) features.
+func BenchmarkLayerCKA(b *testing.B) {
+	const rows = 4000
+	a, err := snapshottest.RandomMLP(1, benchWidths, snapshot.Meta{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	other, err := snapshottest.RandomMLP(2, benchWidths, snapshot.Meta{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 0))
+	x := make([]float32, rows*benchWidths[0])
+	for i := range x {
+		x[i] = 2*rng.Float32() - 1
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := weightdiff.LayerCKA(a, other, x, rows); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
