@@ -191,6 +191,9 @@ func TestAlignmentRecoversAPermutedCopy(t *testing.T) {
 				b = withNoise(t, b, c.noise, 8)
 			}
 			d := compare(t, a, b)
+			if d.Sweeps != 2 {
+				t.Errorf("%d passes; a shuffled copy settles in 2 (match, then confirm)", d.Sweeps)
+			}
 			if len(d.Layers) != len(c.widths)-1 {
 				t.Fatalf("%d layers, want %d", len(d.Layers), len(c.widths)-1)
 			}
@@ -229,6 +232,14 @@ func TestAVersionAgainstItselfHasNoChange(t *testing.T) {
 		if l.Permutation != nil && !slices.Equal(l.Permutation, inverse(l.Permutation)) || l.Permutation != nil && l.Permutation[3] != 3 {
 			t.Errorf("layer %s: permutation %v, want the identity", l.Name, l.Permutation)
 		}
+	}
+}
+
+func TestAModelWithoutHiddenLayersHasNothingToMatch(t *testing.T) {
+	a, b := net(t, 1, []int{6, 2}, false), net(t, 2, []int{6, 2}, false)
+	d := compare(t, a, b)
+	if len(d.Layers) != 1 || d.Layers[0].Permutation != nil || d.Layers[0].AlignedChange != d.Layers[0].RelChange {
+		t.Errorf("one output layer: %+v, want no permutation and the aligned change equal to the raw", d.Layers)
 	}
 }
 
