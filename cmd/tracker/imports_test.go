@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"experiments/compare":     {"experiments", "snapshot", "experiments/nn", "experiments/dataset", "internal/quote", "internal/safefile", "internal/bug", "internal/fact"},
 	"experiments/quality":     {"internal/fact"},
 	"experiments/profile":     {"experiments/dataset", "internal/quote", "internal/safefile", "internal/fact", "internal/bug"},
+	"experiments/weightdiff":  {"snapshot", "experiments/nn", "internal/quote", "internal/fact", "internal/bug"},
 	// Leaves every package may use: short quoting of user input in
 	// messages, reading outside files with a size cap and writing outputs
 	// whole, errors that state facts and match a sentinel, the one report
