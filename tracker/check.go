@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -37,6 +38,39 @@ type Violation struct {
 	Bound   string  `json:"bound"`
 	Cause   string  `json:"cause"` // data, model or quality
 	Detail  string  `json:"detail,omitempty"`
+}
+
+// violationJSON is a Violation as stored: a NaN value (a bound that is
+// not a number's, such as a feature that went to zero) is null.
+type violationJSON struct {
+	What    string   `json:"what"`
+	Feature *int     `json:"feature"`
+	Value   *float64 `json:"value"`
+	Bound   string   `json:"bound"`
+	Cause   string   `json:"cause"`
+	Detail  string   `json:"detail,omitempty"`
+}
+
+// MarshalJSON writes a NaN value as null.
+func (v Violation) MarshalJSON() ([]byte, error) {
+	j := violationJSON{What: v.What, Feature: v.Feature, Bound: v.Bound, Cause: v.Cause, Detail: v.Detail}
+	if !math.IsNaN(v.Value) && !math.IsInf(v.Value, 0) {
+		j.Value = &v.Value
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads null as NaN.
+func (v *Violation) UnmarshalJSON(b []byte) error {
+	var j violationJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*v = Violation{What: j.What, Feature: j.Feature, Value: math.NaN(), Bound: j.Bound, Cause: j.Cause, Detail: j.Detail}
+	if j.Value != nil {
+		v.Value = *j.Value
+	}
+	return nil
 }
 
 // Acceptance records that a week's retrain is the new normal although its
@@ -163,7 +197,7 @@ const (
 )
 
 // Standing is the week's standing for its version: accepted when an
-// acceptance of the version is newer than its newest check, else the
+// acceptance of the version is not older than its newest check, else the
 // newest check's verdict, else unchecked.
 func (h *CheckHistory) Standing(week string, version uint64) Standing {
 	var check *CheckResult
@@ -179,7 +213,7 @@ func (h *CheckHistory) Standing(week string, version uint64) Standing {
 		}
 	}
 	switch {
-	case accept != nil && (check == nil || accept.CreatedAt.After(check.CreatedAt)):
+	case accept != nil && (check == nil || !accept.CreatedAt.Before(check.CreatedAt)):
 		return Accepted
 	case check == nil:
 		return Unchecked

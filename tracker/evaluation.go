@@ -26,12 +26,15 @@ var (
 // rows finds the stored record, and the newest record of a data role
 // speaks for the week (SpeakingEvaluation), as for importance records.
 type Evaluation struct {
-	Role        string            `json:"data_role"`
-	Params      map[string]string `json:"params,omitempty"`
-	DataSHA256  string            `json:"data_sha256"`
-	DataRows    int               `json:"data_rows"`
-	Metrics     Numbers           `json:"metrics"`
-	SE          Numbers           `json:"se,omitempty"`
+	Role       string            `json:"data_role"`
+	Params     map[string]string `json:"params,omitempty"`
+	DataSHA256 string            `json:"data_sha256"`
+	DataRows   int               `json:"data_rows"`
+	Metrics    Numbers           `json:"metrics"`
+	SE         Numbers           `json:"se,omitempty"`
+	// NotDefined says why a metric or its standard error is null, keyed
+	// by the metric's name (or name_se): AUC with one class present, say.
+	NotDefined  map[string]string `json:"not_defined,omitempty"`
 	ToolVersion string            `json:"tool_version"`
 	Took        time.Duration     `json:"took_ns"`
 	CreatedAt   time.Time         `json:"created_at"`
@@ -101,10 +104,12 @@ func (e *Evaluation) check() error {
 }
 
 // PutEvaluation stores e against version in one transaction. A record
-// with e's identity already stored is left as it was (added false): the
+// with e's identity already stored is left as it was (added false),
+// unless restamp: then the stored one takes e's creation time, so it
+// speaks for the week again (a --replace back to earlier rows). The
 // caller decides about rivals (SpeakingEvaluation) before, with the store
 // open for writing so no other process records in between.
-func (s *Store) PutEvaluation(model string, version uint64, e *Evaluation) (added bool, err error) {
+func (s *Store) PutEvaluation(model string, version uint64, e *Evaluation, restamp bool) (added bool, err error) {
 	if err := e.check(); err != nil {
 		return false, err
 	}
@@ -125,8 +130,18 @@ func (s *Store) PutEvaluation(model string, version uint64, e *Evaluation) (adde
 			return err
 		}
 		k := experimentKey(version, e.ID())
-		if b.Get(k) != nil {
-			return errUnchanged
+		if old := b.Get(k); old != nil {
+			if !restamp {
+				return errUnchanged
+			}
+			var was Evaluation
+			if err := json.Unmarshal(old, &was); err != nil {
+				return fmt.Errorf("%w: model %q version %d: an evaluation record is damaged: %v", ErrDamaged, model, version, err)
+			}
+			was.CreatedAt = e.CreatedAt
+			if enc, err = json.Marshal(&was); err != nil {
+				return err
+			}
 		}
 		added = true
 		return b.Put(k, enc)
@@ -162,9 +177,9 @@ func (s *Store) Evaluations(model string, version uint64) ([]*Evaluation, error)
 }
 
 func versionEvaluations(mb *bolt.Bucket, model string, version uint64) ([]*Evaluation, error) {
-	b := mb.Bucket(bucketEvaluations)
-	if b == nil {
-		return nil, nil // an old store not migrated yet: nothing recorded
+	b, err := schema4Bucket(mb, bucketEvaluations, model)
+	if err != nil {
+		return nil, err
 	}
 	var out []*Evaluation
 	prefix := versionKey(version)

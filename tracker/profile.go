@@ -43,10 +43,12 @@ func profileKey(p *DataProfile) []byte {
 
 // PutProfile stores p in one transaction, with bins as the series' bins
 // when it has none yet. A profile of the same week, role and data already
-// stored is left as it was (added false); the caller decides about a
-// profile of other data in the week and role (SpeakingProfile) before,
-// with the store open for writing.
-func (s *Store) PutProfile(model string, p *DataProfile, bins json.RawMessage) (added bool, err error) {
+// stored is left as it was (added false), unless restamp: then the stored
+// one takes p's creation time, so it speaks for the week again (a
+// --replace back to an earlier file). The caller decides about a profile
+// of other data in the week and role (SpeakingProfile) before, with the
+// store open for writing.
+func (s *Store) PutProfile(model string, p *DataProfile, bins json.RawMessage, restamp bool) (added bool, err error) {
 	if w, err := ParseWeek(p.Week); err != nil || w != p.Week {
 		return false, fmt.Errorf("profile week %q: want YYYY-MM-DD", p.Week)
 	}
@@ -57,29 +59,28 @@ func (s *Store) PutProfile(model string, p *DataProfile, bins json.RawMessage) (
 	if err != nil {
 		return false, err
 	}
-	if err := CheckModelName(model); err != nil {
-		return false, err
-	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		// A week's data may be profiled before any model of the series is
-		// ingested (a cron job that extracts the data first): the first
-		// profile makes the series.
-		mb, err := tx.Bucket(bucketModels).CreateBucketIfNotExists([]byte(model))
+		mb, err := modelBucket(tx, model)
 		if err != nil {
 			return err
-		}
-		for _, name := range [][]byte{bucketVersions, bucketWeeks, bucketExperiments, bucketParts, bucketEvaluations, bucketProfiles, bucketChecks} {
-			if _, err := mb.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
 		}
 		b, err := schema4Bucket(mb, bucketProfiles, model)
 		if err != nil {
 			return err
 		}
 		k := profileKey(p)
-		if b.Get(k) != nil {
-			return errUnchanged
+		if old := b.Get(k); old != nil {
+			if !restamp {
+				return errUnchanged
+			}
+			var was DataProfile
+			if err := json.Unmarshal(old, &was); err != nil {
+				return fmt.Errorf("%w: model %q: the data profile %s is damaged: %v", ErrDamaged, model, k, err)
+			}
+			was.CreatedAt = p.CreatedAt
+			if enc, err = json.Marshal(&was); err != nil {
+				return err
+			}
 		}
 		if len(bins) > 0 && mb.Get(binsKey) == nil {
 			if err := mb.Put(binsKey, bins); err != nil {

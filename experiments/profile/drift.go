@@ -144,7 +144,7 @@ func Compare(ref, cur *Profile) (*Drift, error) {
 	for k, ok := range benjaminiHochberg(ps, FDR) {
 		f := &d.Features[judged[k]]
 		f.KSDiscovery = ok
-		f.Drifted = ok && (f.KS >= MinKS || f.PSI > PSIDrift)
+		f.Drifted = ok && (f.KS-f.KSResolution >= MinKS || f.PSI > PSIDrift) // material beyond the profiles' resolution too
 		if f.Drifted {
 			d.Drifted++
 		}

@@ -39,7 +39,7 @@ func (d Tour) Measure(ctx context.Context, s *Season, progress func(done, total 
 		return err
 	}
 	fmt.Fprintf(d.Out, "stored %d versions with their weight-based importances\n", len(models))
-	fmt.Fprintf(d.Out, "\n$ tracker --db %s ingest-data %s/Data/*_train.csv --label %s\n", d.DB, d.Dir, s.Label)
+	fmt.Fprintf(d.Out, "\n$ for f in %s/Data/*_train.csv; do tracker --db %s ingest-data \"$f\" --label %s; done\n", d.Dir, d.DB, s.Label)
 	for _, wk := range s.Weeks {
 		if err := d.quiet(ctx, "ingest-data", wk.Train, "--label", s.Label, "--format", "csv"); err != nil {
 			return err

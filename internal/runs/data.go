@@ -11,6 +11,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/quote"
+	"github.com/tracker-ml/tracker/internal/weekpath"
 	"github.com/tracker-ml/tracker/tracker"
 )
 
@@ -29,6 +30,22 @@ type Data struct {
 	// the week's own data, another name such as "reference" for a fixed
 	// set every week is run on. Each role is a series of its own.
 	Role string
+	// weeks is how many weeks the run covers, set when it plans: the rows
+	// are one week's data only when it covers one, or when their file is
+	// named for the week (storeRunProfile).
+	weeks int
+}
+
+// weekOf reports whether the rows are week's own data, so their profile
+// may stand for the week: the run covers that week alone, or the file's
+// name or folder carries the week's date (Data/20190114_holdout.csv). A
+// run of every week on one reference file profiles none but its own.
+func (d *Data) weekOf(week string) bool {
+	if d.weeks == 1 {
+		return true
+	}
+	w, ok := weekpath.OfData(d.Path)
+	return ok && w == week
 }
 
 // DefaultRole is the data role of a run on the week's own data

@@ -16,7 +16,14 @@ import (
 // Scorer computes a model's quality metrics and their standard errors
 // from its class probabilities (rows x classes, row-major) and the rows'
 // labels.
-type Scorer func(probs []float64, classes int, labels []int) (metrics, se tracker.Numbers, err error)
+type Scorer func(probs []float64, classes int, labels []int) (Score, error)
+
+// Score is what a Scorer measured: each metric, its standard error, and
+// why any of them is not defined on these rows.
+type Score struct {
+	Metrics, SE tracker.Numbers
+	NotDefined  map[string]string
+}
 
 // EvalSpec is a run of evaluate: each week's model scored on labelled
 // rows.
@@ -39,6 +46,10 @@ type EvalWeek struct {
 	// run then shows instead of computing it again.
 	Stored bool
 	rival  *tracker.Evaluation
+	// restamp is the evaluation that speaks for the week when the run
+	// asked to replace it with this stored one: recording stamps the
+	// stored one after it instead of scoring again.
+	restamp *tracker.Evaluation
 }
 
 // Evaluate scores each week spec covers, oldest first, recording each
@@ -69,6 +80,13 @@ func Evaluate(ctx context.Context, env Env, spec EvalSpec) ([]*EvalWeek, error) 
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("interrupted before week %s: nothing stored for it (%d earlier weeks were stored)", w.Version.Week, i)
+		}
+		if w.restamp != nil {
+			w.Evaluation.CreatedAt = env.Now().UTC()
+			if err := recordEvaluation(&env, &spec, w); err != nil {
+				return nil, fmt.Errorf("record evaluate for week %s: %w", w.Version.Week, err)
+			}
+			continue
 		}
 		if err := scoreWeek(ctx, &env, &spec, w); err != nil {
 			if errors.Is(err, context.Canceled) {
@@ -104,6 +122,7 @@ func planEvaluation(env *Env, spec *EvalSpec) ([]*EvalWeek, error) {
 	if err := MatchColumns(env.Notes, spec.Data.Path, spec.Data.Rows, names, "model "+quote.Short(spec.Model)); err != nil {
 		return nil, err
 	}
+	spec.Data.weeks = len(versions)
 	params := map[string]string{}
 	spec.Data.params(params)
 	delete(params, roleKey) // the record keeps its role as a field
@@ -124,9 +143,16 @@ func planEvaluation(env *Env, spec *EvalSpec) ([]*EvalWeek, error) {
 			return nil, err
 		}
 		w.rival = evalRival(evs, &w.Evaluation)
+		speaking := tracker.SpeakingEvaluation(evs, role)
 		for _, e := range evs {
-			if e.ID() == w.Evaluation.ID() {
-				w.Evaluation, w.Stored, w.rival = *e, true, nil
+			if e.ID() != w.Evaluation.ID() {
+				continue
+			}
+			// Stored and speaking: shown as it is. Stored but another one
+			// speaks: shown, or with Replace stamped to speak again.
+			w.Evaluation, w.Stored, w.rival = *e, !spec.Replace || e == speaking, nil
+			if !w.Stored {
+				w.restamp = speaking
 			}
 		}
 		weeks = append(weeks, w)
@@ -174,7 +200,7 @@ func scoreWeek(ctx context.Context, env *Env, spec *EvalSpec, w *EvalWeek) error
 	if err != nil {
 		return err
 	}
-	probs, classes := classProbabilities(out, net.Outputs())
+	probs, classes := ClassProbabilities(out, net.Outputs())
 	for row, l := range d.Labels {
 		if l >= classes {
 			return fact.Errorf(experiments.ErrLabelClass, "%s, data row %d: label %s is class %d, but week %s's model has %d classes",
@@ -182,17 +208,19 @@ func scoreWeek(ctx context.Context, env *Env, spec *EvalSpec, w *EvalWeek) error
 		}
 	}
 	e := &w.Evaluation
-	if e.Metrics, e.SE, err = spec.Score(probs, classes, d.Labels); err != nil {
+	score, err := spec.Score(probs, classes, d.Labels)
+	if err != nil {
 		return fmt.Errorf("%s: %w", spec.Data.Path, err)
 	}
+	e.Metrics, e.SE, e.NotDefined = score.Metrics, score.SE, score.NotDefined
 	e.Took, e.ToolVersion, e.CreatedAt = time.Since(start), env.ToolVersion, env.Now().UTC()
 	return nil
 }
 
-// classProbabilities turns a net's outputs (rows x outs) into class
+// ClassProbabilities turns a net's outputs (rows x outs) into class
 // probabilities: a single sigmoid output is class 1's probability of two
 // classes.
-func classProbabilities(out []float32, outs int) ([]float64, int) {
+func ClassProbabilities(out []float32, outs int) ([]float64, int) {
 	if outs == 1 {
 		probs := make([]float64, 2*len(out))
 		for i, p := range out {
@@ -223,6 +251,9 @@ func recordEvaluation(env *Env, spec *EvalSpec, w *EvalWeek) error {
 	}
 	e := &w.Evaluation
 	rival := evalRival(evs, e)
+	if w.restamp != nil {
+		rival = w.restamp // this record is stored; the one that speaks is what it replaces
+	}
 	if rival != nil {
 		if !spec.Replace {
 			return evalRivalError(w, rival)
@@ -231,7 +262,7 @@ func recordEvaluation(env *Env, spec *EvalSpec, w *EvalWeek) error {
 			e.CreatedAt = rival.CreatedAt.Add(time.Nanosecond)
 		}
 	}
-	added, err := store.PutEvaluation(w.Version.Model, w.Version.Version, e)
+	added, err := store.PutEvaluation(w.Version.Model, w.Version.Version, e, spec.Replace)
 	if err != nil {
 		return err
 	}

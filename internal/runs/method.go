@@ -140,6 +140,7 @@ func planWeeks(env *Env, spec *MethodSpec) ([]*Week, []string, error) {
 	if err := MatchColumns(env.Notes, spec.Data.Path, spec.Data.Rows, names, "model "+quote.Short(spec.Model)); err != nil {
 		return nil, nil, err
 	}
+	spec.Data.weeks = len(versions)
 	weeks := make([]*Week, 0, len(versions))
 	for _, vi := range versions {
 		w, err := planWeek(store, spec, vi)

@@ -2,7 +2,6 @@ package runs
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -105,11 +104,8 @@ func IngestProfile(env Env, spec ProfileSpec) (*ProfileOutcome, error) {
 		bins, err = store.ProfileBins(spec.Model)
 	}
 	store.Close()
-	if errors.Is(err, tracker.ErrNotFound) {
-		err = nil // a new series: its first profile makes it
-	}
 	if err != nil {
-		return nil, err
+		return nil, err // an unknown series is refused before the file is read: a typo, most often
 	}
 	header, cols, err := peekColumns(spec.Path, spec.Options)
 	if err != nil {
@@ -128,6 +124,7 @@ func IngestProfile(env Env, spec ProfileSpec) (*ProfileOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	alignProfile(p, names)
 	rec, err := profileRecord(p, spec.Week, spec.Role, spec.Path, env)
 	if err != nil {
 		return nil, err
@@ -137,6 +134,32 @@ func IngestProfile(env Env, spec ProfileSpec) (*ProfileOutcome, error) {
 		return nil, err
 	}
 	return &ProfileOutcome{Record: rec, Profile: p, Stored: stored}, nil
+}
+
+// alignProfile puts p's columns in the order of the series' feature
+// names and gives them those names, so that every profile of a series
+// lists the same feature at the same place under the same name, whatever
+// the file's column order or header (checkProfileColumns checked that the
+// header names them all, or that a file without one has as many columns).
+// drift then matches by name, never by a file's position.
+func alignProfile(p *profile.Profile, names []string) {
+	if names == nil || len(p.Columns) != len(names) {
+		return
+	}
+	byName := make(map[string]profile.Column, len(p.Columns))
+	for _, c := range p.Columns {
+		byName[c.Name] = c
+	}
+	cols := make([]profile.Column, len(names))
+	for i, n := range names {
+		c, ok := byName[n]
+		if !ok { // no header: by position
+			c = p.Columns[i]
+		}
+		c.Name = n
+		cols[i] = c
+	}
+	p.Columns = cols
 }
 
 // peekColumns reads a data file's header: its feature names (nil without
@@ -216,22 +239,26 @@ func putProfileIn(env *Env, store *tracker.Store, model string, rec *tracker.Dat
 	} else if have == nil {
 		bins = encodeBins(p)
 	}
-	if _, err := store.PutProfile(model, rec, bins); err != nil {
+	added, err := store.PutProfile(model, rec, bins, replace)
+	if err != nil {
 		return false, err
 	}
-	if rival != nil {
+	if rival != nil && added {
 		env.notef("week %s: this profile now speaks for data role %s; the one of %s (data %.12s) is kept\n", rec.Week, rec.Role, quote.Short(rival.Source), rival.DataSHA256)
 	}
 	return false, nil
 }
 
 // storeRunProfile stores the profile of a run's rows for week under the
-// run's data role, once per data hash: a user who never calls
-// ingest-data still gets drift. The store is open for writing. A profile
+// run's data role, once per week and role, when the rows are the week's
+// own (Data.weekOf): a user who never calls ingest-data still gets drift. The store is open for writing. A profile
 // of other rows in the week and role is kept as it is: a run does not
 // decide which data of a week is the week's; ingest-data --replace does.
 // A failure is a warning, never the run's: the run's record has landed.
 func storeRunProfile(env *Env, store *tracker.Store, model, week string, d *Data) {
+	if !d.weekOf(week) {
+		return
+	}
 	role := d.Role
 	if role == "" {
 		role = DefaultRole

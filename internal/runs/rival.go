@@ -91,3 +91,31 @@ func recordWeek(env *Env, store *tracker.Store, w *Week, replace bool) (added bo
 	}
 	return news[0], nil
 }
+
+// CheckMethodRivals plans spec as Measure would and says whether any of
+// its weeks holds a rival it may not replace, storing nothing: a caller
+// that runs several specs as one (a --previous-data run's three) checks
+// them all before running any, so none lands half.
+func CheckMethodRivals(env Env, spec MethodSpec) error {
+	weeks, _, err := planWeeks(&env, &spec)
+	if err != nil {
+		return err
+	}
+	return checkRivals(weeks, spec.Replace)
+}
+
+// CheckEvalRivals is CheckMethodRivals for an evaluate run.
+func CheckEvalRivals(env Env, spec EvalSpec) error {
+	weeks, err := planEvaluation(&env, &spec)
+	if err != nil {
+		return err
+	}
+	if !spec.Replace {
+		for _, w := range weeks {
+			if w.rival != nil {
+				return evalRivalError(w, w.rival)
+			}
+		}
+	}
+	return nil
+}

@@ -100,7 +100,7 @@ type Quality struct {
 	Role    string   // the data role the evaluations are on
 	Metrics []string // the column names, in order
 	Weeks   []QualityWeek
-	Notes   []string // a line each: unjudged weeks, model and data effects
+	Notes   []string // a line each: a week's model and data effects
 	Chart   *Chart
 }
 
@@ -116,6 +116,7 @@ type QualityCell struct {
 	Value, Change string // "" when unknown
 	Significant   bool
 	Down          bool // the change makes the model worse
+	Neutral       bool // neither way is better (a base rate)
 }
 
 // Drift is the data-drift section: the newest week's profile against the

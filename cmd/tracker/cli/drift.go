@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/profile"
+	"github.com/tracker-ml/tracker/internal/fact"
 	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/internal/weekpath"
@@ -211,22 +213,30 @@ func weekDrift(g *globals, model, week, against, role string) (*driftView, error
 	}
 	weeks := tracker.ProfileWeeks(all, role)
 	if len(weeks) == 0 {
-		return nil, fmt.Errorf("model %s has no data profile of role %s: store one with tracker ingest-data FILE.csv, or run a method, which profiles its data", model, role)
+		return nil, fact.Errorf(errNoDrift, "model %s has no data profile of role %s: store one with tracker ingest-data FILE.csv, or run a method, which profiles its data", model, role)
 	}
-	if week == "" || week == "latest" {
+	if week, err = weekArg("--week", week); err != nil {
+		return nil, err
+	}
+	if week == "" {
 		week = weeks[len(weeks)-1]
 	}
 	i := slices.Index(weeks, week)
 	if i < 0 {
-		return nil, usagef("--week %s: no profile of role %s for that week; the weeks with one are %s", week, role, weekRange(weeks))
+		return nil, fact.Errorf(errNoDrift, "week %s has no data profile of role %s; the weeks with one are %s", week, role, weekRange(weeks))
 	}
 	if against == "" || against == "previous" {
 		if i == 0 {
-			return nil, usagef("week %s is the first with a profile of role %s: there is no earlier week to compare with", week, role)
+			return nil, fact.Errorf(errNoDrift, "week %s is the first with a data profile of role %s: there is no earlier week to compare with", week, role)
 		}
 		against = weeks[i-1]
-	} else if !slices.Contains(weeks, against) {
-		return nil, usagef("--against %s: no profile of role %s for that week; the weeks with one are %s", against, role, weekRange(weeks))
+	} else {
+		if against, err = weekArg("--against", against); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(weeks, against) {
+			return nil, fact.Errorf(errNoDrift, "week %s has no data profile of role %s to compare with; the weeks with one are %s", against, role, weekRange(weeks))
+		}
 	}
 	v := &driftView{model: model, role: role, week: week, against: against, names: names,
 		ref: tracker.SpeakingProfile(all, against, role), cur: tracker.SpeakingProfile(all, week, role)}
@@ -242,6 +252,22 @@ func weekDrift(g *globals, model, week, against, role string) (*driftView, error
 		return nil, fmt.Errorf("week %s against %s: %w", week, against, err)
 	}
 	return v, nil
+}
+
+// errNoDrift: the store has no two profiles to compare as asked.
+var errNoDrift = errors.New("no profiles to compare")
+
+// weekArg is a week flag's value as the store writes weeks (YYYY-MM-DD;
+// YYYYMMDD is accepted), "" for the default ("" or latest).
+func weekArg(flag, week string) (string, error) {
+	if week == "" || week == "latest" {
+		return "", nil
+	}
+	w, err := tracker.ParseWeek(week)
+	if err != nil {
+		return "", usagef("%s %s: %v", flag, week, err)
+	}
+	return w, nil
 }
 
 // weekRange names the first and last of weeks.
@@ -351,13 +377,6 @@ func (v *driftView) rows() []driftRow {
 		out = append(out, r)
 	}
 	return out
-}
-
-func cell(p *float64) any {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // table lays the rows out; as text the numbers are short.

@@ -18,11 +18,21 @@ const (
 	exitOK    = 0
 	exitError = 1 // the command failed, or a bug in tracker (a recovered panic)
 	exitUsage = 2 // the command line was wrong
-	// exitCheck is reserved for a check that ran and did not pass (a
-	// gate), so scripts can tell it from a failure to run the check.
-	//lint:ignore U1000 reserved: no command returns it yet
+	// exitCheck is a check that ran and did not pass (a gate), so
+	// scripts can tell it from a failure to run the check.
 	exitCheck = 3
 )
+
+// checkFailed is a check that ran and found the week out of bounds: its
+// result is printed already; the process exits 3.
+type checkFailed struct {
+	week       string
+	violations int
+}
+
+func (e checkFailed) Error() string {
+	return fmt.Sprintf("week %s failed its check: %d bound(s) broken", e.week, e.violations)
+}
 
 // usageError marks a mistake in how the command was called (exit 2).
 type usageError struct{ err error }
@@ -84,6 +94,9 @@ var hints = []hint{
 // restore it. cmdPath is the command that ran; db is the store's path
 // unless the error names another.
 func explain(err error, cmdPath, db string) (stderr string, code int) {
+	if cf := (checkFailed{}); errors.As(err, &cf) {
+		return "tracker: " + cf.Error() + "\n", exitCheck
+	}
 	msg, usage := err.Error(), false
 	for _, h := range hints {
 		if errors.Is(err, h.kind) {

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/quality"
 	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/internal/table"
@@ -83,8 +85,16 @@ func runEvaluate(ctx context.Context, g *globals, opts *evaluateOptions) error {
 			return err
 		}
 	}
+	all := append([]runs.EvalSpec{spec}, specs...)
+	if len(all) > 1 {
+		for _, s := range all { // all three land, or none does
+			if err := runs.CheckEvalRivals(runEnv(g), s); err != nil {
+				return runsError(err)
+			}
+		}
+	}
 	var weeks []*runs.EvalWeek
-	for _, s := range append([]runs.EvalSpec{spec}, specs...) {
+	for _, s := range all {
 		ws, err := runs.Evaluate(ctx, runEnv(g), s)
 		if err != nil {
 			return runsError(err)
@@ -105,17 +115,24 @@ func crossSpecs(g *globals, opts *evaluateOptions, spec runs.EvalSpec) ([]runs.E
 	if err != nil {
 		return nil, err
 	}
-	prev, err := opts.data.read(opts.previous)
-	if err != nil {
+	onPrevious, onNext := spec, spec
+	if onPrevious.Data, onNext.Data, err = crossData(&opts.data, opts.previous, spec.Data.Rows); err != nil {
 		return nil, err
 	}
-	previousData := dataOptions{path: opts.previous, label: opts.data.label, drop: opts.data.drop, classes: opts.data.classes}
-	onPrevious, onNext := spec, spec
-	onPrevious.Weeks = runs.Weeks{Week: week}
-	onPrevious.Data = previousData.spec(prev, runs.RolePrevious)
-	onNext.Weeks = runs.Weeks{Week: prevWeek}
-	onNext.Data = opts.data.spec(spec.Data.Rows, runs.RoleNext)
+	onPrevious.Weeks, onNext.Weeks = runs.Weeks{Week: week}, runs.Weeks{Week: prevWeek}
 	return []runs.EvalSpec{onPrevious, onNext}, nil
+}
+
+// crossData are a --previous-data run's two other data: last week's rows,
+// read from previous with the same settings, in role previous, and this
+// week's rows in role next.
+func crossData(d *dataOptions, previous string, rows *dataset.Dataset) (onPrevious, onNext runs.Data, err error) {
+	prev, err := d.read(previous)
+	if err != nil {
+		return runs.Data{}, runs.Data{}, err
+	}
+	pd := dataOptions{path: previous, label: d.label, drop: d.drop, classes: d.classes}
+	return pd.spec(prev, runs.RolePrevious), d.spec(rows, runs.RoleNext), nil
 }
 
 // crossWeeks are the week a --previous-data run covers and the week with
@@ -148,28 +165,29 @@ func crossWeeks(g *globals, model, week string, weeks int, all bool, role string
 }
 
 // scoreQuality is the scorer run evaluate records.
-func scoreQuality(probs []float64, classes int, labels []int) (tracker.Numbers, tracker.Numbers, error) {
+func scoreQuality(probs []float64, classes int, labels []int) (runs.Score, error) {
 	m, err := quality.Evaluate(probs, classes, labels)
 	if err != nil {
-		return nil, nil, err
+		return runs.Score{}, err
 	}
-	metrics, se := tracker.Numbers{}, tracker.Numbers{}
+	s := runs.Score{Metrics: tracker.Numbers{}, SE: tracker.Numbers{}, NotDefined: m.Reasons}
 	values, ses := m.Values(), m.SE.Values()
 	for i, name := range quality.Names() {
-		metrics[name], se[name] = values[i], ses[i]
+		s.Metrics[name], s.SE[name] = values[i], ses[i]
 	}
-	return metrics, se, nil
+	return s, nil
 }
 
 // evaluationRow is one week's evaluation as csv and json print it:
 // metrics rounded to float32's digits, null where not defined.
 type evaluationRow struct {
-	Week    string              `json:"week"`
-	Version uint64              `json:"version"`
-	Role    string              `json:"data_role"`
-	Data    string              `json:"data_sha256"`
-	Metrics map[string]*float64 `json:"metrics"`
-	SE      map[string]*float64 `json:"se"`
+	Week       string              `json:"week"`
+	Version    uint64              `json:"version"`
+	Role       string              `json:"data_role"`
+	Data       string              `json:"data_sha256"`
+	Metrics    map[string]*float64 `json:"metrics"`
+	SE         map[string]*float64 `json:"se"`
+	NotDefined map[string]string   `json:"not_defined,omitempty"`
 }
 
 func evaluationRows(weeks []*runs.EvalWeek) []evaluationRow {
@@ -177,7 +195,7 @@ func evaluationRows(weeks []*runs.EvalWeek) []evaluationRow {
 	for _, w := range weeks {
 		e := &w.Evaluation
 		r := evaluationRow{Week: w.Version.Week, Version: w.Version.Version, Role: e.Role, Data: e.DataSHA256,
-			Metrics: map[string]*float64{}, SE: map[string]*float64{}}
+			Metrics: map[string]*float64{}, SE: map[string]*float64{}, NotDefined: e.NotDefined}
 		for _, name := range quality.Names() {
 			r.Metrics[name], r.SE[name] = opt32(value(e.Metrics, name)), opt32(value(e.SE, name))
 		}
@@ -213,7 +231,17 @@ func writeEvaluations(w io.Writer, format string, weeks []*runs.EvalWeek) error 
 	if format == formatTable {
 		fmt.Fprintf(w, "model quality, %d evaluation(s)\n", len(rows))
 	}
-	return writeTable(w, &t, format)
+	if err := writeTable(w, &t, format); err != nil {
+		return err
+	}
+	if format == formatTable {
+		for _, r := range rows {
+			for _, name := range slices.Sorted(maps.Keys(r.NotDefined)) {
+				fmt.Fprintf(w, "week %s: %s not defined: %s\n", r.Week, name, r.NotDefined[name])
+			}
+		}
+	}
+	return nil
 }
 
 // optCell is a table cell for an optional number: empty when unknown.

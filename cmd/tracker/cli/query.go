@@ -24,7 +24,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 		Use:   "query",
 		Short: "Ask how features' importance moved across weeks",
 	}
-	cmd.AddCommand(newQueryFeatureCmd(g), newQueryWeekCmd(g), newQueryNegligibleCmd(g), newQueryModelCmd(g))
+	cmd.AddCommand(newQueryFeatureCmd(g), newQueryWeekCmd(g), newQueryNegligibleCmd(g), newQueryModelCmd(g), newQueryChecksCmd(g))
 	return cmd
 }
 

@@ -131,8 +131,8 @@ func modelHistory(g *globals, model string, n int, role string) ([]modelWeek, er
 	var out []modelWeek
 	for i := from; i < len(h); i++ {
 		mw := modelWeek{WeekVersion: h[i].WeekVersion, Evaluation: h[i].Speaking(role)}
-		if i > from {
-			mw.changes = judged[i]
+		if i > 0 {
+			mw.changes = judged[i] // the first week shown is judged too: the weeks before it were read
 		}
 		if i > 0 && role == runs.DefaultRole {
 			mw.modelEffect, mw.dataEffect = crossEffects(&h[i-1], &h[i])
@@ -299,16 +299,18 @@ func writeModelTable(w io.Writer, opts *queryModelOptions, weeks []modelWeek) er
 		return err
 	}
 	fmt.Fprintln(w, "each metric (change from the week before); * significant: beyond the metric's sampling error and its week-to-week noise, FDR 5% across the week's metrics")
-	var unjudged string
+	var unjudged []string
 	for _, wk := range weeks {
-		if wk.changes != nil {
-			if why := wk.changes.Unjudged(); why != "" {
-				unjudged = fmt.Sprintf("week %s: no change judged: %s", wk.Week, why)
-			}
+		if wk.changes != nil && wk.changes.Unjudged() != "" {
+			unjudged = append(unjudged, wk.Week)
 		}
 	}
-	if unjudged != "" {
-		fmt.Fprintln(w, unjudged)
+	switch len(unjudged) {
+	case 0:
+	case 1:
+		fmt.Fprintf(w, "week %s: no change judged: the week-to-week noise is not learned yet\n", unjudged[0])
+	default:
+		fmt.Fprintf(w, "%d weeks, %s to %s: no change judged: the week-to-week noise is not learned yet\n", len(unjudged), unjudged[0], unjudged[len(unjudged)-1])
 	}
 	for _, wk := range weeks {
 		if wk.modelEffect == nil && wk.dataEffect == nil {

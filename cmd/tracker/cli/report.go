@@ -79,7 +79,7 @@ func runReport(g *globals, opts *reportOptions) error {
 			break
 		}
 	}
-	if data.Drift, err = reportDrift(g, opts.model, telling); err != nil {
+	if data.Drift, err = reportDrift(g, opts.model, data.Last, telling); err != nil {
 		return err
 	}
 	var buf bytes.Buffer

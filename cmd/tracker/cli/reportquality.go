@@ -43,6 +43,7 @@ func reportQuality(g *globals, model string, n int) (*report.Quality, error) {
 			if c := w.change(name); c != nil {
 				cell.Change, cell.Significant = fmt.Sprintf("%+.2g", roundTrip32(c.Delta)), c.Significant
 				cell.Down = (c.Delta > 0) == slices.Contains(lowerIsBetter, name)
+				cell.Neutral = name == "base_rate" || name == "predicted_positive" // no direction is better
 			}
 			qw.Cells = append(qw.Cells, cell)
 			lines[name] = append(lines[name], v)
@@ -85,24 +86,18 @@ func effectNote(w modelWeek) string {
 // a profile and the one before it, nil when there are not two; the
 // importance change of each drifted feature is read from method, the
 // report's most telling section.
-func reportDrift(g *globals, model string, method *report.Method) (*report.Drift, error) {
+func reportDrift(g *globals, model, last string, method *report.Method) (*report.Drift, error) {
 	v, err := weekDrift(g, model, "", "previous", "")
-	var ue usageError
-	if errors.As(err, &ue) {
-		return nil, nil // one profile: nothing to compare yet
+	if errors.Is(err, errNoDrift) {
+		return nil, nil // fewer than two profiles of the role: nothing to compare yet
 	}
 	if err != nil {
-		store, oerr := g.open(true)
-		if oerr != nil {
-			return nil, err
-		}
-		defer store.Close()
-		if ps, perr := store.Profiles(model); perr == nil && len(ps) == 0 {
-			return nil, nil // no profiles at all
-		}
 		return nil, err
 	}
 	d := &report.Drift{Role: v.role, Week: v.week, Against: v.against, Drifted: v.drift.Drifted, Features: len(v.drift.Features)}
+	if method != nil && (v.week != last || v.against != method.PrevWeek) {
+		method = nil // its change is of other weeks than the drift's
+	}
 	if method != nil {
 		d.Method = method.Label
 	}

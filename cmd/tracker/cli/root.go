@@ -87,6 +87,8 @@ Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
 		newFeaturesCmd(g),
 		newImportCmd(g),
 		newQueryCmd(g),
+		newCheckCmd(g),
+		newDiffCmd(g),
 		newDriftCmd(g),
 		newExportCmd(g),
 		newPlotCmd(g),

@@ -247,15 +247,17 @@ func runMethod(ctx context.Context, g *globals, opts *runOptions, m runs.Method)
 		if err != nil {
 			return err
 		}
-		prev, err := opts.data.read(opts.previous)
-		if err != nil {
+		onPrevious, onNext := spec, spec
+		if onPrevious.Data, onNext.Data, err = crossData(&opts.data, opts.previous, data); err != nil {
 			return err
 		}
-		previousData := dataOptions{path: opts.previous, label: opts.data.label, drop: opts.data.drop, classes: opts.data.classes}
-		onPrevious, onNext := spec, spec
-		onPrevious.Weeks, onPrevious.Data = runs.Weeks{Week: week}, previousData.spec(prev, runs.RolePrevious)
-		onNext.Weeks, onNext.Data = runs.Weeks{Week: prevWeek}, opts.data.spec(data, runs.RoleNext)
+		onPrevious.Weeks, onNext.Weeks = runs.Weeks{Week: week}, runs.Weeks{Week: prevWeek}
 		cross = []runs.MethodSpec{onPrevious, onNext}
+		for _, s := range append([]runs.MethodSpec{spec}, cross...) { // all three land, or none does
+			if err := runs.CheckMethodRivals(runEnv(g), s); err != nil {
+				return runsError(err)
+			}
+		}
 	}
 	out, err := runs.Measure(ctx, runEnv(g), spec)
 	if err != nil {
