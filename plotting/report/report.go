@@ -21,6 +21,7 @@ type Data struct {
 	Versions    []Version // one per week, oldest first
 	Methods     []Method  // one per experiment of the newest week, most telling first
 	Charts      []Chart
+	Check       *Check   // the newest week's stored check; nil when it was never checked
 	Quality     *Quality // the models' quality across weeks; nil without evaluations
 	Drift       *Drift   // the newest week's data drift; nil without two profiles
 	Generated   string   // when the page was written, as the reader should see it
@@ -31,7 +32,16 @@ type Data struct {
 type Version struct {
 	Week, Hash  string // Hash is the content hash, cut to a readable prefix
 	Version     uint64
-	Experiments int // how many records the version holds
+	Experiments int    // how many records the version holds
+	Standing    string // what tracker check says of it: passed, failed, accepted or unchecked
+}
+
+// Check is the newest week's check, as the page opens with it.
+type Check struct {
+	Week, Against string
+	Pass          bool
+	Learned       bool
+	Violations    []string // one line each: what, how much, the bound, the cause
 }
 
 // Method is one experiment's section: its ranking in the newest week and

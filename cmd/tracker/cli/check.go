@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/internal/retrain"
 	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/tracker"
@@ -76,7 +77,7 @@ func runCheck(cmd *cobra.Command, g *globals, opts *checkOptions) error {
 	spec := retrain.CheckSpec{Model: opts.model, Week: opts.week, Against: opts.against,
 		Bounds: retrain.Explicit{MaxChurn: opts.maxChurn, MinCKA: opts.minCKA, MaxScaleChange: opts.maxScale}}
 	if opts.data.path != "" {
-		if spec.Rows, err = opts.data.read(opts.data.path); err != nil {
+		if spec.Rows, err = loadForModel(g, opts.model, &opts.data); err != nil {
 			return err
 		}
 	}
@@ -96,6 +97,25 @@ func runCheck(cmd *cobra.Command, g *globals, opts *checkOptions) error {
 		return checkFailed{week: res.Week, violations: len(res.Violations)}
 	}
 	return nil
+}
+
+// loadForModel reads --data for model's newest version: its columns
+// matched to the series' feature names, and as many as its inputs.
+func loadForModel(g *globals, model string, d *dataOptions) (*dataset.Dataset, error) {
+	store, err := g.open(true)
+	if err != nil {
+		return nil, err
+	}
+	names, err := store.Features(model)
+	var latest tracker.VersionInfo
+	if err == nil {
+		latest, err = store.Latest(model)
+	}
+	store.Close()
+	if err != nil {
+		return nil, err
+	}
+	return d.load(g.env.ErrOut, model, names, latest.Inputs)
 }
 
 // retrainEnv is what internal/retrain needs from the command.

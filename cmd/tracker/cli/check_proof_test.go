@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,6 +125,17 @@ func checkSeason(t *testing.T, seed uint64) (falseAlarms, unchanged int) {
 	for _, want := range []string{"accepted", "failed", "passed", "legacy_score retired upstream"} {
 		if !strings.Contains(listed, want) {
 			t.Errorf("query checks lacks %q:\n%s", want, listed)
+		}
+	}
+	out := filepath.Join(dir, "report")
+	mustRun(t, db, "report", "--weeks", "0", "--out", out)
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"tracker check of week " + week(checkWeeks-1), "<td>accepted</td>", `<td class="down">failed</td>`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the report lacks %q", want)
 		}
 	}
 	return falseAlarms, unchanged

@@ -55,7 +55,7 @@ history (as tracker check bounds it).`,
 func runDiff(cmd *cobra.Command, g *globals, opts *diffOptions, weekA, weekB, format string) error {
 	spec := retrain.CheckSpec{Model: opts.model, Week: weekB, Against: weekA, Bounds: retrain.NoExplicit}
 	if opts.data.path != "" {
-		rows, err := opts.data.read(opts.data.path)
+		rows, err := loadForModel(g, opts.model, &opts.data)
 		if err != nil {
 			return err
 		}

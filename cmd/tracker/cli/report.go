@@ -67,6 +67,9 @@ func runReport(g *globals, opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := reportChecks(g, opts.model, &data); err != nil {
+		return err
+	}
 	if data.Quality, err = reportQuality(g, opts.model, opts.weeks); err != nil {
 		return err
 	}

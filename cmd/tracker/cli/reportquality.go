@@ -131,3 +131,36 @@ func short3(p *float64) string {
 	}
 	return fmt.Sprintf("%.3g", *p)
 }
+
+// reportChecks marks each week covered with what tracker check says of
+// it, and opens the page with the newest week's check when there is one.
+func reportChecks(g *globals, model string, data *report.Data) error {
+	store, err := g.open(true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	h, err := store.Checks(model)
+	if err != nil {
+		return err
+	}
+	for i := range data.Versions {
+		v := &data.Versions[i]
+		v.Standing = string(h.Standing(v.Week, v.Version))
+	}
+	if len(data.Versions) == 0 {
+		return nil
+	}
+	newest := data.Versions[len(data.Versions)-1]
+	cs := h.ChecksOf(newest.Week)
+	if len(cs) == 0 || cs[len(cs)-1].Version != newest.Version {
+		return nil
+	}
+	c := cs[len(cs)-1]
+	rc := &report.Check{Week: c.Week, Against: c.Against, Pass: c.Pass, Learned: c.Learned}
+	for _, v := range c.Violations {
+		rc.Violations = append(rc.Violations, fmt.Sprintf("%s: bound %s; likely cause: %s", v.What, v.Bound, v.Cause))
+	}
+	data.Check = rc
+	return nil
+}
