@@ -133,7 +133,7 @@ func TestUsageErrorsAndPanicsKeepTheirExitCodes(t *testing.T) {
 
 func TestRootHelpDocumentsExitCodesAndBackup(t *testing.T) {
 	out := mustRun(t, filepath.Join(t.TempDir(), "tracker.db"), "--help")
-	for _, s := range []string{"Exit codes: 0 ok; 1 the command failed", "2 the command line was wrong", "3 reserved", "backup       Write a consistent copy"} {
+	for _, s := range []string{"Exit codes: 0 ok; 1 the command failed", "2 the command line was wrong", "3 tracker check ran and the week did not pass", "backup       Write a consistent copy"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("tracker --help does not say %q:\n%s", s, out)
 		}

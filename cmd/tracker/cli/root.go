@@ -61,7 +61,7 @@ so you can see which features matter and notice when a retrain changed radically
 Back the store up with 'tracker backup FILE'; 'tracker verify' checks it.
 
 Exit codes: 0 ok; 1 the command failed (or tracker hit a bug: it says so);
-2 the command line was wrong; 3 reserved for a check that ran and did not pass.`,
+2 the command line was wrong; 3 tracker check ran and the week did not pass.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version(),
