@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/internal/retrain"
 	"github.com/tracker-ml/tracker/internal/table"
 	"github.com/tracker-ml/tracker/tracker"
@@ -103,7 +104,7 @@ func diffJSON(d *retrain.Difference) map[string]any {
 		if s.Consecutive {
 			var ms []map[string]any
 			for _, m := range s.Movers {
-				ms = append(ms, map[string]any{"index": m.Feature, "name": c.Names[m.Feature], "from": m.From, "to": m.To, "change": opt32(m.Delta)})
+				ms = append(ms, map[string]any{"index": m.Feature, "name": experiments.FeatureName(c.Names, m.Feature), "from": m.From, "to": m.To, "change": opt32(m.Delta)})
 			}
 			o["movers"] = ms
 		}
