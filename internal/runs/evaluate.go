@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tracker-ml/tracker/experiments"
@@ -175,8 +176,23 @@ func evalRival(evs []*tracker.Evaluation, e *tracker.Evaluation) *tracker.Evalua
 // evalRivalError says that w's evaluation would take the week from rival,
 // with both data hashes; it matches ErrReplace.
 func evalRivalError(w *EvalWeek, rival *tracker.Evaluation) error {
-	return fact.Errorf(ErrReplace, "week %s already has an evaluation of data role %s on data %.12s (%d rows, recorded %s), and this run's data is %.12s (%d rows)",
-		w.Version.Week, rival.Role, rival.DataSHA256, rival.DataRows, rival.CreatedAt.Format(time.DateOnly), w.Evaluation.DataSHA256, w.Evaluation.DataRows)
+	other := fmt.Sprintf("this run's data is %.12s (%d rows)", w.Evaluation.DataSHA256, w.Evaluation.DataRows)
+	if rival.DataSHA256 == w.Evaluation.DataSHA256 {
+		other = "this run reads it with other settings: " + settingsDiff(rival.Params, w.Evaluation.Params)
+	}
+	return fact.Errorf(ErrReplace, "week %s already has an evaluation of data role %s on data %.12s (%d rows, recorded %s), and %s",
+		w.Version.Week, rival.Role, rival.DataSHA256, rival.DataRows, rival.CreatedAt.Format(time.DateOnly), other)
+}
+
+// settingsDiff says how two records' reading settings differ.
+func settingsDiff(was, now map[string]string) string {
+	var parts []string
+	for _, k := range dataKeys {
+		if was[k] != now[k] {
+			parts = append(parts, fmt.Sprintf("%s %s, not %s", k, quote.Short(now[k]), quote.Short(was[k])))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // scoreWeek runs the week's model on the rows and scores its outputs.

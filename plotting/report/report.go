@@ -52,6 +52,7 @@ type Method struct {
 	Up, Down      []Move   // the significant movers since PrevWeek, largest first
 	Zeroed        []Zeroed // the features that went to zero, strongest first
 	Warnings      []string // disagreements with the weight-sum, one line each
+	Effects       []string // a significant mover's change split into model and data, where recorded
 	PrevWeek      string   // the week before, "" when the report covers one week
 	// Unjudged says why the changes since PrevWeek were not judged (the
 	// noise not learned yet); "" when they were.

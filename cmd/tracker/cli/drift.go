@@ -75,6 +75,9 @@ func runIngestData(g *globals, opts *ingestDataOptions) error {
 		return usagef("--week %s: %v", week, err)
 	} else {
 		week = w
+		if named, ok := weekpath.OfData(opts.data.path); ok && named != week {
+			fmt.Fprintf(g.env.ErrOut, "note: %s is named for week %s, and is stored as week %s (--week)\n", opts.data.path, named, week)
+		}
 	}
 	out, err := runs.IngestProfile(runEnv(g), runs.ProfileSpec{
 		Model: opts.model, Week: week, Path: opts.data.path, Role: opts.record.role, Replace: opts.record.replace,
@@ -84,6 +87,12 @@ func runIngestData(g *globals, opts *ingestDataOptions) error {
 		return runsError(err)
 	}
 	p := out.Profile
+	if store, err := g.open(true); err == nil {
+		if _, err := store.VersionAt(opts.model, week); errors.Is(err, tracker.ErrNotFound) {
+			fmt.Fprintf(g.env.ErrOut, "note: model %s has no version for week %s yet; drift compares the week's data all the same\n", opts.model, week)
+		}
+		store.Close()
+	}
 	if out.Stored {
 		fmt.Fprintf(g.env.ErrOut, "week %s: this file's profile (data role %s) is stored already; nothing stored\n", week, opts.record.role)
 	}

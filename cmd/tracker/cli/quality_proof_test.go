@@ -326,6 +326,26 @@ func testFeatureCross(t *testing.T, p *proofFixture, db string) {
 	if !strings.Contains(text, "model effect") {
 		t.Errorf("query feature's table does not say the effects:\n%s", text)
 	}
+
+	// The report of a season that ends with the broken week splits its
+	// significant movers' changes the same way.
+	rdb := p.freshStore(t, allWeeks(p)[:b+1]...)
+	for i := range b + 1 {
+		extra := []string{}
+		if i == b {
+			extra = []string{"--previous-data", last.Holdout}
+		}
+		mustRun(t, rdb, append([]string{"run", "permutation", "--week", p.week(i), "--data", p.season.Weeks[i].Holdout, "--label", p.season.Label, "--repeats", proofRepeats, "--format", "json"}, extra...)...)
+	}
+	dir := t.TempDir()
+	mustRun(t, rdb, "report", "--out", dir)
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "model effect (the new model on last week&#39;s rows)") {
+		t.Error("the report of the broken week does not split its movers' changes into model and data")
+	}
 }
 
 func keys[V any](m map[string]V) []string {

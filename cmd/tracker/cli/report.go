@@ -132,7 +132,11 @@ func reportData(full *tracker.History, from int, now time.Time) (report.Data, er
 		}
 	}
 	for _, e := range newest {
-		data.Methods = append(data.Methods, reportMethod(full.Follow(tracker.SeriesKey(e.Kind, e.Params), e.Kind), from, weightSum))
+		m := reportMethod(full.Follow(tracker.SeriesKey(e.Kind, e.Params), e.Kind), from, weightSum)
+		if last > 0 {
+			m.Effects = crossNotes(h.Records[last-1], h.Records[last], e, append(m.Up, m.Down...), h.Names)
+		}
+		data.Methods = append(data.Methods, m)
 	}
 	if len(newest) == 0 {
 		return data, nil
@@ -141,6 +145,30 @@ func reportData(full *tracker.History, from int, now time.Time) (report.Data, er
 	var err error
 	data.Charts, err = reportCharts(h.Follow(tracker.SeriesKey(best.Kind, best.Params), best.Kind))
 	return data, err
+}
+
+// crossNotes say, for each of a series' significant movers into the
+// newest week, how its change splits into the model's part and the
+// data's, where a --previous-data run recorded the cross-records
+// (crossFeature); none where it did not.
+func crossNotes(prev, cur []*tracker.Experiment, e *tracker.Experiment, moves []report.Move, names []string) []string {
+	s := &tracker.Series{Kind: e.Kind, Params: e.Params, Key: tracker.SeriesKey(e.Kind, e.Params)}
+	var out []string
+	for _, mv := range moves {
+		m, d := crossFeature(prev, cur, s, mv.Index)
+		if math.IsNaN(m) && math.IsNaN(d) {
+			continue
+		}
+		part := func(x float64) string {
+			if math.IsNaN(x) {
+				return "not measured"
+			}
+			return signed32(x)
+		}
+		out = append(out, fmt.Sprintf("%s changed %s: model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s",
+			experiments.FeatureLabel(names, mv.Index), mv.Change, part(m), part(d)))
+	}
+	return out
 }
 
 // resultOf is a record as compare reads it; nil (a week without a record)
