@@ -55,17 +55,11 @@ var ErrNoReference = errors.New("no week to compare with")
 // than MinHistory are known), and stores the result. A history pair's
 // measures are computed once and stored for later checks.
 func Check(ctx context.Context, env Env, spec CheckSpec) (*tracker.CheckResult, error) {
-	store, err := env.Open(true)
+	plan, res, err := planAndJudge(ctx, env, spec)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planCheck(ctx, &env, store, spec)
-	store.Close()
-	if err != nil {
-		return nil, err
-	}
-	res := plan.judge(spec, env)
-	store, err = env.Open(false)
+	store, err := env.Open(false)
 	if err != nil {
 		return nil, err
 	}
@@ -233,17 +227,26 @@ func Diff(ctx context.Context, env Env, spec CheckSpec) (*Difference, error) {
 	if spec.Against == "" || spec.Week == "" {
 		return nil, errors.New("a diff needs two weeks")
 	}
-	store, err := env.Open(true)
+	plan, res, err := planAndJudge(ctx, env, spec)
 	if err != nil {
 		return nil, err
+	}
+	return &Difference{Comparison: plan.cmp, Result: res, Verdict: plan.verdict(res, spec)}, nil
+}
+
+// planAndJudge reads what a check or a diff needs from a store opened
+// read-only and closed again, then judges it.
+func planAndJudge(ctx context.Context, env Env, spec CheckSpec) (*checkPlan, *tracker.CheckResult, error) {
+	store, err := env.Open(true)
+	if err != nil {
+		return nil, nil, err
 	}
 	plan, err := planCheck(ctx, &env, store, spec)
 	store.Close()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res := plan.judge(spec, env)
-	return &Difference{Comparison: plan.cmp, Result: res, Verdict: plan.verdict(res, spec)}, nil
+	return plan, plan.judge(spec, env), nil
 }
 
 // verdict says what changed most: the broken bounds when there are any,

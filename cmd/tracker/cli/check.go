@@ -123,16 +123,6 @@ func retrainEnv(g *globals) retrain.Env {
 	return retrain.Env{Open: g.open, Now: g.env.Now, ToolVersion: Version(), Notes: g.env.ErrOut}
 }
 
-// violationJSON is one broken bound in check's JSON contract.
-type violationJSON struct {
-	What    string   `json:"what"`
-	Feature *int     `json:"feature"`
-	Value   *float64 `json:"value"`
-	Bound   string   `json:"bound"`
-	Cause   string   `json:"cause"`
-	Detail  string   `json:"detail,omitempty"`
-}
-
 // checkResultJSON is check's JSON: {week, against, pass, learned,
 // violations}.
 type checkResultJSON struct {
@@ -140,13 +130,14 @@ type checkResultJSON struct {
 	Against    string          `json:"against"`
 	Pass       bool            `json:"pass"`
 	Learned    bool            `json:"learned"`
-	Violations []violationJSON `json:"violations"`
+	Violations []tracker.Violation `json:"violations"` // a NaN value is null
 }
 
 func checkJSON(res *tracker.CheckResult) checkResultJSON {
-	out := checkResultJSON{Week: res.Week, Against: res.Against, Pass: res.Pass, Learned: res.Learned, Violations: []violationJSON{}}
+	out := checkResultJSON{Week: res.Week, Against: res.Against, Pass: res.Pass, Learned: res.Learned, Violations: []tracker.Violation{}}
 	for _, v := range res.Violations {
-		out.Violations = append(out.Violations, violationJSON{What: v.What, Feature: v.Feature, Value: opt32(v.Value), Bound: v.Bound, Cause: v.Cause, Detail: v.Detail})
+		v.Value = roundTrip32(v.Value) // no float64 noise
+		out.Violations = append(out.Violations, v)
 	}
 	return out
 }
