@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -22,7 +23,9 @@ type CheckResult struct {
 	Against        string      `json:"against"`
 	AgainstVersion uint64      `json:"against_version"`
 	Pass           bool        `json:"pass"`
-	Learned        bool        `json:"learned"` // the bounds were learned from the model's history, not defaults
+	Learned        bool        `json:"learned"`        // the history held enough changes to learn bounds from
+	Bounds         int         `json:"bounds"`         // quantities bounded
+	LearnedBounds  int         `json:"learned_bounds"` // of them, bounded by what the history showed, not a default
 	Violations     []Violation `json:"violations"`
 	Measures       Numbers     `json:"measures,omitempty"`
 	DataSHA256     string      `json:"data_sha256,omitempty"` // the rows a --data check read
@@ -84,23 +87,58 @@ type Acceptance struct {
 }
 
 // Keys in the checks bucket: "c/WEEK/TIME" a check result, "a/WEEK/TIME"
-// an acceptance, "m/" BE64(a) BE64(b) the measures between versions a
-// and b. TIME is the record's creation time, RFC 3339 with nanoseconds,
-// so a week's records sort oldest first.
+// an acceptance, "m/" BE64(a) BE64(b) the weight measures between
+// versions a and b, and "d/" BE64(a) BE64(b) SHA16 their measures on the
+// rows of that data hash. TIME is the record's creation time in a fixed
+// width, so a week's records sort oldest first.
 func checkKey(kind, week string, at time.Time) []byte {
-	return []byte(kind + "/" + week + "/" + at.UTC().Format(time.RFC3339Nano))
+	return []byte(kind + "/" + week + "/" + at.UTC().Format("2006-01-02T15:04:05.000000000Z"))
 }
 
-func measuresKey(a, b uint64) []byte {
-	return append(append([]byte("m/"), versionKey(a)...), versionKey(b)...)
+// PairKey names a pair's cached measures: two versions, and for measures
+// on rows the rows' data hash.
+type PairKey struct {
+	A, B uint64
+	Data string // "" for the weight measures
 }
 
-// PutCheck stores a check result.
-func (s *Store) PutCheck(model string, c *CheckResult) error {
+func (k PairKey) key() []byte {
+	if k.Data == "" {
+		return append(append([]byte("m/"), versionKey(k.A)...), versionKey(k.B)...)
+	}
+	d := k.Data
+	if len(d) > 16 {
+		d = d[:16]
+	}
+	return append(append(append([]byte("d/"), versionKey(k.A)...), versionKey(k.B)...), d...)
+}
+
+// CachedMeasures are what a check leaves for later ones about a pair:
+// the weight measures, which depend on the two versions alone, and with
+// rows the measures on them.
+type CachedMeasures struct {
+	A, B       uint64
+	Values     Numbers
+	Data       string  // the rows' data hash, "" without rows
+	DataValues Numbers // the measures on those rows
+}
+
+// PutCheck stores a check result and the measures it computed, in one
+// write.
+func (s *Store) PutCheck(model string, c *CheckResult, cache []CachedMeasures) error {
 	if c.Violations == nil {
 		c.Violations = []Violation{}
 	}
-	return s.putCheckRecord(model, checkKey("c", c.Week, c.CreatedAt), c)
+	recs := map[string]any{string(checkKey("c", c.Week, c.CreatedAt)): c}
+	for _, m := range cache {
+		if len(m.Values) > 0 {
+			recs[string(PairKey{A: m.A, B: m.B}.key())] = m.Values
+		}
+		if m.Data != "" && len(m.DataValues) > 0 {
+			recs[string(PairKey{A: m.A, B: m.B, Data: m.Data}.key())] = m.DataValues
+		}
+	}
+	return s.putCheckRecords(model, recs)
 }
 
 // PutAcceptance stores an acceptance.
@@ -108,30 +146,35 @@ func (s *Store) PutAcceptance(model string, a *Acceptance) error {
 	if strings.TrimSpace(a.Reason) == "" {
 		return errors.New("an acceptance needs a reason")
 	}
-	return s.putCheckRecord(model, checkKey("a", a.Week, a.CreatedAt), a)
+	return s.putCheckRecords(model, map[string]any{string(checkKey("a", a.Week, a.CreatedAt)): a})
 }
 
-// PutMeasures stores the measures between versions a and b, a cache a
-// later check reads instead of computing them again.
-func (s *Store) PutMeasures(model string, a, b uint64, m Numbers) error {
-	return s.putCheckRecord(model, measuresKey(a, b), m)
-}
-
-func (s *Store) putCheckRecord(model string, key []byte, v any) error {
-	enc, err := json.Marshal(v)
-	if err != nil {
-		return err
+func (s *Store) putCheckRecords(model string, recs map[string]any) error {
+	encs := make(map[string][]byte, len(recs))
+	for k, v := range recs {
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		encs[k] = enc
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		mb, err := modelBucket(tx, model)
 		if err != nil {
 			return err
 		}
-		b, err := schema4Bucket(mb, bucketChecks, model)
+		// A store taken to schema 4 by a build before the checks bucket
+		// joined that step lacks it: made here, as empty is what it held.
+		b, err := mb.CreateBucketIfNotExists(bucketChecks)
 		if err != nil {
 			return err
 		}
-		return b.Put(key, enc)
+		for _, k := range slices.Sorted(maps.Keys(encs)) {
+			if err := b.Put([]byte(k), encs[k]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -140,12 +183,12 @@ func (s *Store) putCheckRecord(model string, key []byte, v any) error {
 type CheckHistory struct {
 	Checks      []*CheckResult
 	Acceptances []*Acceptance
-	Measures    map[[2]uint64]Numbers
+	Measures    map[PairKey]Numbers
 }
 
 // Checks reads a series' checks bucket.
 func (s *Store) Checks(model string) (*CheckHistory, error) {
-	h := &CheckHistory{Measures: map[[2]uint64]Numbers{}}
+	h := &CheckHistory{Measures: map[PairKey]Numbers{}}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		mb, err := modelBucket(tx, model)
 		if err != nil {
@@ -172,12 +215,12 @@ func (s *Store) Checks(model string) (*CheckHistory, error) {
 					return bad(err)
 				}
 				h.Acceptances = append(h.Acceptances, a)
-			case bytes.HasPrefix(k, []byte("m/")) && len(k) == 18:
+			case (bytes.HasPrefix(k, []byte("m/")) && len(k) == 18) || (bytes.HasPrefix(k, []byte("d/")) && len(k) > 18):
 				var m Numbers
 				if err := json.Unmarshal(v, &m); err != nil {
 					return bad(err)
 				}
-				h.Measures[[2]uint64{beUint64(k[2:10]), beUint64(k[10:18])}] = m
+				h.Measures[PairKey{A: beUint64(k[2:10]), B: beUint64(k[10:18]), Data: string(k[18:])}] = m
 			}
 			return nil
 		})
@@ -196,28 +239,18 @@ const (
 	Accepted  Standing = "accepted"
 )
 
-// Standing is the week's standing for its version: accepted when an
-// acceptance of the version is not older than its newest check, else the
-// newest check's verdict, else unchecked.
+// Standing is the week's standing for its version: accepted once an
+// acceptance of the version is stored (a later check of it does not undo
+// the team's decision), else its newest check's verdict, else unchecked.
 func (h *CheckHistory) Standing(week string, version uint64) Standing {
-	var check *CheckResult
-	for _, c := range h.Checks {
-		if c.Week == week && c.Version == version && (check == nil || !c.CreatedAt.Before(check.CreatedAt)) {
-			check = c
-		}
-	}
-	var accept *Acceptance
-	for _, a := range h.Acceptances {
-		if a.Week == week && a.Version == version && (accept == nil || !a.CreatedAt.Before(accept.CreatedAt)) {
-			accept = a
-		}
-	}
-	switch {
-	case accept != nil && (check == nil || !accept.CreatedAt.Before(check.CreatedAt)):
+	if slices.ContainsFunc(h.Acceptances, func(a *Acceptance) bool { return a.Week == week && a.Version == version }) {
 		return Accepted
-	case check == nil:
+	}
+	cs := h.ChecksOf(week, version)
+	switch {
+	case len(cs) == 0:
 		return Unchecked
-	case check.Pass:
+	case cs[len(cs)-1].Pass:
 		return Passed
 	}
 	return Failed
@@ -228,7 +261,7 @@ func (h *CheckHistory) Standing(week string, version uint64) Standing {
 // never checked (a team starts checking at some week).
 func (st Standing) Normal() bool { return st != Failed }
 
-// ChecksOf are the check results of week, oldest first.
-func (h *CheckHistory) ChecksOf(week string) []*CheckResult {
-	return slices.DeleteFunc(slices.Clone(h.Checks), func(c *CheckResult) bool { return c.Week != week })
+// ChecksOf are the check results of week's version, oldest first.
+func (h *CheckHistory) ChecksOf(week string, version uint64) []*CheckResult {
+	return slices.DeleteFunc(slices.Clone(h.Checks), func(c *CheckResult) bool { return c.Week != week || c.Version != version })
 }

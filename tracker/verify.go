@@ -185,10 +185,12 @@ func verifyParts(mb *bolt.Bucket, model string, inputs map[uint64]int, problem f
 // and belongs to an existing version, and each data profile decodes.
 func verifyQuality(mb *bolt.Bucket, model string, inputs map[uint64]int, problem func(string, ...any)) {
 	evs, profs := mb.Bucket(bucketEvaluations), mb.Bucket(bucketProfiles)
-	if evs == nil || profs == nil || mb.Bucket(bucketChecks) == nil {
-		problem("model %q: missing evaluations, profiles or checks bucket", model)
+	if evs == nil || profs == nil {
+		problem("model %q: missing evaluations or profiles bucket", model)
 		return
 	}
+	// The checks bucket may be missing from a store an early build took to
+	// schema 4: the first check makes it.
 	_ = evs.ForEach(func(k, v []byte) error {
 		var e Evaluation
 		switch {

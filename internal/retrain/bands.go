@@ -28,28 +28,36 @@ const (
 	// model whose retrains grow steadier.
 	MaxHistory = 24
 	// PerBoundRate is the chance that one learned bound alone raises a
-	// false alarm on a normal retrain. A check tests about ten quantities
-	// without data, more with it, so this keeps a normal week's check at
-	// about one false alarm in twenty (docs/METHODS.md).
-	PerBoundRate = 0.005
+	// false alarm on a normal retrain, split over both tails for a
+	// two-sided bound. A check without data bounds about 18 quantities of
+	// a model with evaluations and a behavioural importance series, so
+	// this keeps a normal week's check near one false alarm in twenty.
+	PerBoundRate = 0.0025
 	// SEGate is how many of its own standard errors a metric's change
 	// must exceed besides its bound: 3, a one-sided 0.13%, as a check
 	// tests seven metrics and each must rarely fail on sampling alone.
 	SEGate = 3
 )
 
-// bandK is, for n = MinHistory..MaxHistory past values, the multiple k of
-// the robust scale 1.4826 x MAD such that a new value from the same
-// normal distribution lies beyond median + k x scale with probability
-// PerBoundRate. MAD from few values is often far too small, so k is large
-// while the history is short: 15.7 from 4 values, 4.4 from 12, 3.4 from
-// 24. From 400,000 simulated histories per n (TestBandKHoldsItsRate
-// checks them by simulation).
-var bandK = map[int]float64{
-	4: 15.74, 5: 14.59, 6: 8.01, 7: 7.87, 8: 5.85, 9: 5.79, 10: 4.93, 11: 4.89, 12: 4.43,
-	13: 4.36, 14: 4.05, 15: 4.09, 16: 3.85, 17: 3.81, 18: 3.71, 19: 3.68, 20: 3.51, 21: 3.52,
-	22: 3.44, 23: 3.44, 24: 3.37,
-}
+// bandK and bandK2 are, for n = MinHistory..MaxHistory past values, the
+// multiple k of the robust scale 1.4826 x MAD such that a new value from
+// the same normal distribution lies beyond median + k x scale (bandK), or
+// beyond median ± k x scale (bandK2), with probability PerBoundRate. MAD
+// from few values is often far too small, so k is large while the history
+// is short. From 1,000,000 simulated histories per n
+// (TestBandKHoldsItsRate checks them by simulation).
+var (
+	bandK = map[int]float64{
+		4: 22.53, 5: 20.84, 6: 10.35, 7: 10.12, 8: 7.29, 9: 7.16, 10: 5.98, 11: 5.85, 12: 5.22,
+		13: 5.14, 14: 4.75, 15: 4.70, 16: 4.44, 17: 4.38, 18: 4.20, 19: 4.17, 20: 4.03, 21: 4.01,
+		22: 3.91, 23: 3.86, 24: 3.76,
+	}
+	bandK2 = map[int]float64{
+		4: 32.14, 5: 29.78, 6: 13.30, 7: 12.98, 8: 9.02, 9: 8.86, 10: 7.04, 11: 6.92, 12: 6.09,
+		13: 6.01, 14: 5.44, 15: 5.40, 16: 5.08, 17: 5.01, 18: 4.79, 19: 4.72, 20: 4.53, 21: 4.53,
+		22: 4.38, 23: 4.34, 24: 4.23,
+	}
+)
 
 // Bound is the range a quantity is normal in: at most Hi, at least Lo (a
 // NaN end is open). Learned says it came from the model's history.
@@ -63,7 +71,7 @@ type Bound struct {
 func (b Bound) String() string {
 	how := "default"
 	if b.Learned {
-		how = fmt.Sprintf("learned from %d weeks", b.From)
+		how = fmt.Sprintf("learned from %d week-to-week changes", b.From)
 	}
 	switch {
 	case math.IsNaN(b.Lo):
@@ -81,33 +89,22 @@ func (b Bound) Outside(v float64) bool {
 
 // Learn is the bound of a quantity on side from its past values (oldest
 // first; NaNs are skipped), or def when fewer than MinHistory are known.
-// A Both quantity is a ratio, banded on its logarithm so that x2 and x0.5
-// are equally far from 1; so is any quantity whose past values are all
-// positive. The band is median ± k x 1.4826 x MAD over the
-// newest MaxHistory values, k from bandK; a MAD of 0 (a quantity that
-// never moved, such as a count of drifted features that was always 0)
-// makes any other value abnormal.
-func Learn(past []float64, side Side, def Bound) Bound {
+// With logs (a ratio, a size or a correlation: positive quantities whose
+// spread grows with their size) the band is on the logarithms, so that
+// x2 and x0.5 are equally far from 1; a signed change is banded as it is.
+// The band is median ± k x 1.4826 x MAD over the newest MaxHistory
+// values, k from bandK (one side) or bandK2 (both); a MAD of 0 (a
+// quantity that never moved) makes any other value abnormal.
+func Learn(past []float64, side Side, def Bound, logs bool) Bound {
 	var xs []float64
-	positive := true
 	for _, v := range past {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			if side == Both && v <= 0 {
-				continue
-			}
-			positive = positive && v > 0
-			xs = append(xs, v)
+		if math.IsNaN(v) || math.IsInf(v, 0) || (logs && v <= 0) {
+			continue
 		}
-	}
-	// A quantity that is always positive (a change's size, a correlation)
-	// is banded on its logarithm: its spread grows with its size and its
-	// tail is long on the high side, where a band of the raw values would
-	// be too tight above and too loose below.
-	logs := side == Both || (positive && side != Either)
-	if logs {
-		for i, v := range xs {
-			xs[i] = math.Log(v)
+		if logs {
+			v = math.Log(v)
 		}
+		xs = append(xs, v)
 	}
 	if len(xs) > MaxHistory {
 		xs = xs[len(xs)-MaxHistory:]
@@ -120,7 +117,11 @@ func Learn(past []float64, side Side, def Bound) Bound {
 	for i, x := range xs {
 		dev[i] = math.Abs(x - med)
 	}
-	width := bandK[len(xs)] * 1.4826 * median(dev)
+	k := bandK[len(xs)]
+	if side == Both || side == Either {
+		k = bandK2[len(xs)]
+	}
+	width := k * 1.4826 * median(dev)
 	b := Bound{Lo: math.NaN(), Hi: math.NaN(), Learned: true, From: len(xs)}
 	lo, hi := med-width, med+width
 	if logs {

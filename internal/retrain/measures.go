@@ -31,6 +31,15 @@ type Measure struct {
 	// Data says the measure needs rows (--data): its history is only the
 	// checks that read the same rows.
 	Data bool
+	// Log bands it on its logarithm: a ratio, a size or a correlation,
+	// never a signed change.
+	Log bool
+	// Weights says it comes from the two versions' weights alone, so a
+	// pair's value never changes and is cached.
+	Weights bool
+	// Detail says what the name abbreviates (the layer's name), for the
+	// violation line.
+	Detail string
 }
 
 // The default bounds, used until a quantity has MinHistory past values
@@ -47,10 +56,14 @@ var (
 	defaultAlignedChange  = Upper(1.6)         // after matching units, well past a retrain from scratch
 	defaultSpectrumChange = Upper(0.5)         // the singular values moved by half their norm
 	defaultSpearman       = Lower(0.3)         // the features that matter reordered
-	defaultCKA            = Lower(0.7)         // a hidden layer's representation changed
-	defaultChurn          = Upper(0.1)         // a tenth of the rows predicted otherwise
-	defaultProbChange     = Upper(0.1)         // the decision probability moved by 0.1 on average
-	defaultFlipRate       = Upper(0.05)        // one row in twenty the old model got right is now wrong
+	// Models retrained from scratch share little of their hidden layers
+	// on the same rows (the demo's 64-unit layers: CKA 0.47 to 0.62, churn
+	// 0.15 to 0.17, negative flip rate 0.07 to 0.08 between normal weeks),
+	// so until the rows' own history is learned only a collapse fails.
+	defaultCKA        = Lower(0.3)  // a hidden layer's representation changed
+	defaultChurn      = Upper(0.3)  // three rows in ten predicted otherwise
+	defaultProbChange = Upper(0.2)  // the decision probability moved by 0.2 on average
+	defaultFlipRate   = Upper(0.15) // three rows in twenty the old model got right are now wrong
 	// A metric's week-to-week change on a few thousand rows holds their
 	// sampling (accuracy: 0.006 on 4,000 rows each week) and the retrain's
 	// (about as much): normal changes reach 0.02, and 4 points is a model
@@ -73,22 +86,30 @@ var weightBased = []string{experiments.KindWeightSum, experiments.KindGarson, ex
 func (c *Comparison) Measures() []Measure {
 	var out []Measure
 	if c.Weights != nil {
-		for _, l := range c.Weights.Layers {
+		// By position, not by the layer's name: Keras numbers its layers
+		// per session, so names drift from one retrain to the next.
+		for i, l := range c.Weights.Layers {
+			at := fmt.Sprintf("weights/%d/", i+1)
 			out = append(out,
-				Measure{Name: "weights/" + l.Name + "/scale_ratio", Value: l.ScaleRatio, Side: Both, Default: defaultScaleRatio, Cause: CauseModel},
-				Measure{Name: "weights/" + l.Name + "/aligned_change", Value: l.AlignedChange, Side: Above, Default: defaultAlignedChange, Cause: CauseModel},
-				Measure{Name: "weights/" + l.Name + "/spectrum_change", Value: l.SpectrumChange, Side: Above, Default: defaultSpectrumChange, Cause: CauseModel})
+				Measure{Name: at + "scale_ratio", Value: l.ScaleRatio, Side: Both, Default: defaultScaleRatio, Cause: CauseModel, Log: true, Weights: true, Detail: l.Name},
+				Measure{Name: at + "aligned_change", Value: l.AlignedChange, Side: Above, Default: defaultAlignedChange, Cause: CauseModel, Log: true, Weights: true, Detail: l.Name},
+				Measure{Name: at + "spectrum_change", Value: l.SpectrumChange, Side: Above, Default: defaultSpectrumChange, Cause: CauseModel, Log: true, Weights: true, Detail: l.Name})
 		}
 	}
 	for _, s := range c.Importance {
 		if slices.Contains(weightBased, s.Kind) {
 			continue
 		}
-		out = append(out, Measure{Name: "importance/" + s.Key + "/spearman", Value: s.Spearman, Side: Below, Default: defaultSpearman, Cause: CauseModel})
+		out = append(out, Measure{Name: "importance/" + s.Label + "/spearman", Value: s.Spearman, Side: Below, Default: defaultSpearman, Cause: CauseModel, Log: true,
+			Detail: fmt.Sprintf("over %d features", s.Compared)})
 	}
 	if c.QualityA != nil && c.QualityB != nil {
 		for _, name := range qualityNames {
-			a, b := c.QualityA.Metrics[name], c.QualityB.Metrics[name]
+			a, okA := c.QualityA.Metrics[name]
+			b, okB := c.QualityB.Metrics[name]
+			if !okA || !okB {
+				continue
+			}
 			side := Above
 			switch name {
 			case "accuracy", "auc":
@@ -105,17 +126,18 @@ func (c *Comparison) Measures() []Measure {
 		}
 	}
 	for i, v := range c.CKA {
-		out = append(out, Measure{Name: fmt.Sprintf("representation/hidden_%d/cka", i+1), Value: v, Side: Below, Default: defaultCKA, Cause: CauseModel, Data: true})
+		out = append(out, Measure{Name: fmt.Sprintf("representation/%d/cka", i+1), Value: v, Side: Below, Default: defaultCKA, Cause: CauseModel, Data: true, Log: true,
+			Detail: fmt.Sprintf("hidden layer %d", i+1)})
 	}
 	if b := c.Behaviour; b != nil {
 		out = append(out,
-			Measure{Name: "behaviour/churn", Value: b.Churn, Side: Above, Default: defaultChurn, Cause: CauseModel, Data: true},
-			Measure{Name: "behaviour/mean_abs_change", Value: b.MeanAbsChangePredicted, Side: Above, Default: defaultProbChange, Cause: CauseModel, Data: true})
+			Measure{Name: "behaviour/churn", Value: b.Churn, Side: Above, Default: defaultChurn, Cause: CauseModel, Data: true, Log: true},
+			Measure{Name: "behaviour/mean_abs_change", Value: b.MeanAbsChangePredicted, Side: Above, Default: defaultProbChange, Cause: CauseModel, Data: true, Log: true})
 		if !math.IsNaN(b.NegativeFlipRate) {
-			out = append(out, Measure{Name: "behaviour/negative_flip_rate", Value: b.NegativeFlipRate, Side: Above, Default: defaultFlipRate, Cause: CauseModel, Data: true})
+			out = append(out, Measure{Name: "behaviour/negative_flip_rate", Value: b.NegativeFlipRate, Side: Above, Default: defaultFlipRate, Cause: CauseModel, Data: true, Log: true})
 		}
 	}
-	return slices.DeleteFunc(out, func(m Measure) bool { return math.IsNaN(m.Value) })
+	return out
 }
 
 // qualityNames are the metrics a check bounds the change of.
@@ -143,6 +165,9 @@ func (c *Comparison) Rules() []tracker.Violation {
 				Detail: fmt.Sprintf("%.4g -> %.4g", l.Reference, l.Current)})
 		}
 	}
+	if c.ArchChange != "" {
+		out = append(out, tracker.Violation{What: "architecture changed", Value: math.NaN(), Bound: "the same layers as " + c.A.Week, Cause: CauseModel, Detail: c.ArchChange})
+	}
 	seen := map[int]bool{}
 	for _, s := range c.Importance {
 		for _, f := range s.BecameNegligible {
@@ -168,6 +193,9 @@ func (c *Comparison) Rules() []tracker.Violation {
 // next record of series key) calls feature f negligible.
 func (c *Comparison) negligibleOnNewRows(key string, f int) bool {
 	for _, e := range c.next {
+		if e.DataSHA256 != c.rowsOfB[key] {
+			continue // on other rows than B's own record of the series
+		}
 		p := make(map[string]string, len(e.Params))
 		for k, v := range e.Params {
 			if k != tracker.RoleParam {

@@ -42,6 +42,7 @@ type Check struct {
 	Pass          bool
 	Learned       bool
 	Violations    []string // one line each: what, how much, the bound, the cause
+	Accepted      string   // the reason it was accepted as the new normal, "" when it was not
 }
 
 // Method is one experiment's section: its ranking in the newest week and

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -50,9 +51,9 @@ error. Every result is stored: tracker query checks lists them.`,
 	f.StringVar(&opts.week, "week", "", "the week to check, YYYY-MM-DD (default: the newest)")
 	f.StringVar(&opts.against, "against", "", "the week to compare with (default: the newest earlier week that passed, was accepted or was never checked)")
 	f.StringVar(&opts.format, "format", "", "table or json (default: table)")
-	f.Float64Var(&opts.maxChurn, "max-churn", math.NaN(), "with --data: the largest share of rows whose predicted class may change")
-	f.Float64Var(&opts.minCKA, "min-cka", math.NaN(), "with --data: the smallest CKA any hidden layer may have")
-	f.Float64Var(&opts.maxScale, "max-scale-change", math.NaN(), "the largest factor by which a layer's weights may grow or shrink, as a share (0.5: within x1/1.5 to x1.5)")
+	f.Float64Var(&opts.maxChurn, "max-churn", -1, "with --data: the largest share of rows whose predicted class may change (default: learned)")
+	f.Float64Var(&opts.minCKA, "min-cka", -1, "with --data: the smallest CKA any hidden layer may have (default: learned)")
+	f.Float64Var(&opts.maxScale, "max-scale-change", -1, "the largest factor by which a layer's weights may grow or shrink, as a share, 0.5 for x1/1.5 to x1.5 (default: learned)")
 	opts.data.register(cmd, "label column of --data, by name or 0-based index")
 	cmd.AddCommand(newCheckAcceptCmd(g))
 	return cmd
@@ -63,16 +64,36 @@ func runCheck(cmd *cobra.Command, g *globals, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, b := range []struct {
-		name string
-		v    float64
-	}{{"--max-churn", opts.maxChurn}, {"--min-cka", opts.minCKA}, {"--max-scale-change", opts.maxScale}} {
-		if !math.IsNaN(b.v) && (b.v < 0 || math.IsInf(b.v, 0)) {
-			return usagef("%s %v: give a number of 0 or more", b.name, b.v)
+	bound := func(flag string, v float64) (float64, error) {
+		switch {
+		case !cmd.Flags().Changed(flag):
+			return math.NaN(), nil // learned
+		case v < 0 || math.IsInf(v, 0) || math.IsNaN(v):
+			return 0, usagef("--%s %v: give a number of 0 or more", flag, v)
 		}
+		return v, nil
+	}
+	var err2 error
+	if opts.maxChurn, err2 = bound("max-churn", opts.maxChurn); err2 != nil {
+		return err2
+	}
+	if opts.minCKA, err2 = bound("min-cka", opts.minCKA); err2 != nil {
+		return err2
+	}
+	if opts.maxScale, err2 = bound("max-scale-change", opts.maxScale); err2 != nil {
+		return err2
 	}
 	if opts.data.path == "" && (!math.IsNaN(opts.maxChurn) || !math.IsNaN(opts.minCKA)) {
 		return usagef("--max-churn and --min-cka bound what the models do on rows: give them with --data F")
+	}
+	if opts.data.path == "" && (opts.data.label != "" || len(opts.data.drop) > 0) {
+		return usagef("--label and --drop say how to read --data F: give the file too")
+	}
+	if opts.week, err2 = weekArg("--week", opts.week); err2 != nil {
+		return err2
+	}
+	if opts.against, err2 = weekArg("--against", opts.against); err2 != nil {
+		return err2
 	}
 	spec := retrain.CheckSpec{Model: opts.model, Week: opts.week, Against: opts.against,
 		Bounds: retrain.Explicit{MaxChurn: opts.maxChurn, MinCKA: opts.minCKA, MaxScaleChange: opts.maxScale}}
@@ -82,6 +103,9 @@ func runCheck(cmd *cobra.Command, g *globals, opts *checkOptions) error {
 		}
 	}
 	res, err := retrain.Check(cmd.Context(), retrainEnv(g), spec)
+	if errors.Is(err, retrain.ErrReference) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -126,10 +150,10 @@ func retrainEnv(g *globals) retrain.Env {
 // checkResultJSON is check's JSON: {week, against, pass, learned,
 // violations}.
 type checkResultJSON struct {
-	Week       string          `json:"week"`
-	Against    string          `json:"against"`
-	Pass       bool            `json:"pass"`
-	Learned    bool            `json:"learned"`
+	Week       string              `json:"week"`
+	Against    string              `json:"against"`
+	Pass       bool                `json:"pass"`
+	Learned    bool                `json:"learned"`
 	Violations []tracker.Violation `json:"violations"` // a NaN value is null
 }
 
@@ -149,11 +173,18 @@ func writeCheck(w io.Writer, model string, res *tracker.CheckResult) error {
 	if !res.Pass {
 		verdict = "FAIL"
 	}
-	how := "bounds learned from this model's normal retrains"
-	if !res.Learned {
-		how = "default bounds: fewer than 4 changes between normal weeks are known, the bounds are not learned yet"
+	if res.Against == "" {
+		fmt.Fprintf(w, "%s: model %s week %s is the first of the series: nothing to compare it with\n", verdict, model, res.Week)
+		return nil
 	}
-	fmt.Fprintf(w, "%s: model %s week %s against %s (%d quantities; %s)\n", verdict, model, res.Week, res.Against, len(res.Measures), how)
+	how := fmt.Sprintf("%d of %d bounds learned from this model's normal retrains, the rest default", res.LearnedBounds, res.Bounds)
+	switch {
+	case res.LearnedBounds == res.Bounds:
+		how = fmt.Sprintf("all %d bounds learned from this model's normal retrains", res.Bounds)
+	case res.LearnedBounds == 0:
+		how = fmt.Sprintf("%d default bounds: fewer than 4 changes between normal weeks are known, nothing is learned yet", res.Bounds)
+	}
+	fmt.Fprintf(w, "%s: model %s week %s against %s (%s)\n", verdict, model, res.Week, res.Against, how)
 	for _, v := range res.Violations {
 		value := ""
 		if !math.IsNaN(v.Value) {
@@ -190,6 +221,13 @@ week is compared with it and it joins the history bounds are learned from.`,
 			if err != nil {
 				return err
 			}
+			h, err := store.Checks(model)
+			if err != nil {
+				return err
+			}
+			if st := h.Standing(vi.Week, vi.Version); st != tracker.Failed {
+				fmt.Fprintf(g.env.ErrOut, "note: week %s is %s, not failed: accepting it makes it a reference all the same\n", vi.Week, st)
+			}
 			a := &tracker.Acceptance{Week: vi.Week, Version: vi.Version, Reason: reason, CreatedAt: g.env.Now().UTC()}
 			if err := store.PutAcceptance(model, a); err != nil {
 				return err
@@ -224,6 +262,9 @@ func newQueryChecksCmd(g *globals) *cobra.Command {
 			f, err := pickFormat(format, g.env.OutTTY, formatTable, formatCSV, formatJSON)
 			if err != nil {
 				return err
+			}
+			if weeks < 0 {
+				return usagef("--weeks %d: give a positive number (0 = every week)", weeks)
 			}
 			return runQueryChecks(g, model, weeks, f)
 		},
@@ -267,7 +308,7 @@ func runQueryChecks(g *globals, model string, n int, format string) error {
 	var rows []checkRow
 	for _, w := range weeks {
 		r := checkRow{Week: w.Week, Version: w.Version, Standing: string(h.Standing(w.Week, w.Version))}
-		if cs := h.ChecksOf(w.Week); len(cs) > 0 {
+		if cs := h.ChecksOf(w.Week, w.Version); len(cs) > 0 {
 			c := cs[len(cs)-1]
 			r.Against, r.Violations, r.CheckedAt = c.Against, len(c.Violations), c.CreatedAt.Format("2006-01-02 15:04")
 			seen := map[string]bool{}

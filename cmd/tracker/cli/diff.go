@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -54,7 +55,17 @@ history (as tracker check bounds it).`,
 }
 
 func runDiff(cmd *cobra.Command, g *globals, opts *diffOptions, weekA, weekB, format string) error {
-	spec := retrain.CheckSpec{Model: opts.model, Week: weekB, Against: weekA, Bounds: retrain.NoExplicit}
+	var err error
+	if weekA, err = weekArg("WEEK_A", weekA); err != nil {
+		return err
+	}
+	if weekB, err = weekArg("WEEK_B", weekB); err != nil {
+		return err
+	}
+	if weekA == "" || weekB == "" {
+		return usagef("diff compares two dated weeks: give WEEK_A and WEEK_B as YYYY-MM-DD")
+	}
+	spec := retrain.CheckSpec{Model: opts.model, Week: weekB, Against: weekA, Bounds: retrain.NoExplicit, AnyOrder: true}
 	if opts.data.path != "" {
 		rows, err := loadForModel(g, opts.model, &opts.data)
 		if err != nil {
@@ -63,6 +74,9 @@ func runDiff(cmd *cobra.Command, g *globals, opts *diffOptions, weekA, weekB, fo
 		spec.Rows = rows
 	}
 	d, err := retrain.Diff(cmd.Context(), retrainEnv(g), spec)
+	if errors.Is(err, retrain.ErrReference) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -75,7 +89,14 @@ func runDiff(cmd *cobra.Command, g *globals, opts *diffOptions, weekA, weekB, fo
 // diffJSON is diff's JSON: every part, and the verdict.
 func diffJSON(d *retrain.Difference) map[string]any {
 	c := d.Comparison
-	out := map[string]any{"model": c.Model, "week_a": c.A.Week, "week_b": c.B.Week, "verdict": d.Verdict}
+	out := map[string]any{"model": c.Model, "week_a": c.A.Week, "week_b": c.B.Week, "verdict": d.Verdict,
+		"violations": checkJSON(d.Result).Violations}
+	if c.ArchChange != "" {
+		out["architecture_change"] = c.ArchChange
+	}
+	if c.QualityA != nil && c.QualityB != nil {
+		out["quality_a"], out["quality_b"] = c.QualityA.Metrics, c.QualityB.Metrics
+	}
 	var layers []map[string]any
 	if c.Weights != nil {
 		for _, l := range c.Weights.Layers {
@@ -102,7 +123,7 @@ func diffJSON(d *retrain.Difference) map[string]any {
 		o := map[string]any{"series": s.Label, "compared": s.Compared, "spearman": opt32(s.Spearman), "kendall": opt32(s.Kendall),
 			"became_negligible": intsOrEmpty(s.BecameNegligible), "rose_from_negligible": intsOrEmpty(s.RoseFromNegligible)}
 		if s.Consecutive {
-			var ms []map[string]any
+			ms := []map[string]any{}
 			for _, m := range s.Movers {
 				ms = append(ms, map[string]any{"index": m.Feature, "name": experiments.FeatureName(c.Names, m.Feature), "from": m.From, "to": m.To, "change": opt32(m.Delta)})
 			}
@@ -112,7 +133,17 @@ func diffJSON(d *retrain.Difference) map[string]any {
 	}
 	out["importance"] = imp
 	if c.Drift != nil {
-		out["drift"] = map[string]any{"data_role": c.DriftRole, "drifted": c.Drift.Drifted, "features": len(c.Drift.Features)}
+		drifted := []int{}
+		for _, f := range c.Drift.Features {
+			if f.Drifted {
+				drifted = append(drifted, indexIn(c.Names, f.Name, f.Current))
+			}
+		}
+		o := map[string]any{"data_role": c.DriftRole, "drifted": c.Drift.Drifted, "features": len(c.Drift.Features), "drifted_features": drifted}
+		if l := c.Drift.Label; l != nil && l.Judged {
+			o["label"] = map[string]any{"base_rate_a": opt32(l.Reference), "base_rate_b": opt32(l.Current), "p": opt32(l.P), "drifted": l.Drifted}
+		}
+		out["drift"] = o
 	}
 	return out
 }
@@ -128,6 +159,13 @@ func writeDiff(w io.Writer, d *retrain.Difference) error {
 	c := d.Comparison
 	fmt.Fprintf(w, "model %s: week %s (version %d) against %s (version %d)\n", c.Model, c.B.Week, c.B.Version, c.A.Week, c.A.Version)
 	fmt.Fprintf(w, "verdict: %s\n", d.Verdict)
+	for _, v := range d.Result.Violations {
+		value := ""
+		if !math.IsNaN(v.Value) {
+			value = " " + num32(v.Value) + ","
+		}
+		fmt.Fprintf(w, "  %s:%s bound %s; likely cause: %s\n", v.What, value, v.Bound, v.Cause)
+	}
 	if c.Weights != nil {
 		fmt.Fprintln(w, "\nweights")
 		t := table.Table{Header: []string{"layer", "units", "rel change", "scale ratio", "aligned change", "spectrum change"}}
@@ -163,7 +201,11 @@ func writeDiff(w io.Writer, d *retrain.Difference) error {
 	if len(c.Importance) > 0 {
 		fmt.Fprintln(w, "\nimportance")
 		for _, s := range c.Importance {
-			fmt.Fprintf(w, "%s: Spearman %s, Kendall %s over the %d features not negligible in either week", s.Label, short(s.Spearman), short(s.Kendall), s.Compared)
+			over := fmt.Sprintf("the %d features not negligible in either week", s.Compared)
+			if !s.Judgeable {
+				over = fmt.Sprintf("all %d features (this method cannot judge negligible)", s.Compared)
+			}
+			fmt.Fprintf(w, "%s: Spearman %s, Kendall %s over %s", s.Label, short(s.Spearman), short(s.Kendall), over)
 			if n := len(s.BecameNegligible); n > 0 {
 				fmt.Fprintf(w, "; became negligible: %s", featureList(c.Names, s.BecameNegligible))
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/tracker-ml/tracker/experiments"
 	"github.com/tracker-ml/tracker/experiments/dataset"
 	"github.com/tracker-ml/tracker/experiments/dropretrain"
+	"github.com/tracker-ml/tracker/internal/retrain"
 	"github.com/tracker-ml/tracker/internal/runs"
 	"github.com/tracker-ml/tracker/snapshot/keras"
 	"github.com/tracker-ml/tracker/tracker"
@@ -65,6 +66,7 @@ var hints = []hint{
 	{tracker.ErrLocked, exitError, "; wait for it to finish, or raise --lock-timeout"},
 	{tracker.ErrConflict, exitError, ": pass --replace to add it as a new version of that week, or --week for another week"},
 	{tracker.ErrNoVersions, exitError, ": ingest one first"},
+	{retrain.ErrNoReference, exitError, ": accept the one that is the new normal (tracker check accept --week W --reason TEXT), or compare with --against W"},
 	{tracker.ErrBadWeek, exitUsage, ""},
 	{tracker.ErrNoFeature, exitUsage, ""},
 	{tracker.ErrNoRecord, exitUsage, ""},

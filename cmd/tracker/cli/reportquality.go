@@ -152,14 +152,23 @@ func reportChecks(g *globals, model string, data *report.Data) error {
 		return nil
 	}
 	newest := data.Versions[len(data.Versions)-1]
-	cs := h.ChecksOf(newest.Week)
-	if len(cs) == 0 || cs[len(cs)-1].Version != newest.Version {
+	cs := h.ChecksOf(newest.Week, newest.Version)
+	if len(cs) == 0 {
 		return nil
 	}
 	c := cs[len(cs)-1]
 	rc := &report.Check{Week: c.Week, Against: c.Against, Pass: c.Pass, Learned: c.Learned}
+	for _, a := range h.Acceptances {
+		if a.Week == newest.Week && a.Version == newest.Version {
+			rc.Accepted = a.Reason
+		}
+	}
 	for _, v := range c.Violations {
-		rc.Violations = append(rc.Violations, fmt.Sprintf("%s: bound %s; likely cause: %s", v.What, v.Bound, v.Cause))
+		value := ""
+		if !math.IsNaN(v.Value) {
+			value = " " + num32(v.Value) + ","
+		}
+		rc.Violations = append(rc.Violations, fmt.Sprintf("%s:%s bound %s; likely cause: %s", v.What, value, v.Bound, v.Cause))
 	}
 	data.Check = rc
 	return nil
