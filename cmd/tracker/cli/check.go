@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -103,9 +102,6 @@ func runCheck(cmd *cobra.Command, g *globals, opts *checkOptions) error {
 		}
 	}
 	res, err := retrain.Check(cmd.Context(), retrainEnv(g), spec)
-	if errors.Is(err, retrain.ErrReference) {
-		return usageError{err}
-	}
 	if err != nil {
 		return err
 	}

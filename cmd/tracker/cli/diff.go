@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -74,9 +73,6 @@ func runDiff(cmd *cobra.Command, g *globals, opts *diffOptions, weekA, weekB, fo
 		spec.Rows = rows
 	}
 	d, err := retrain.Diff(cmd.Context(), retrainEnv(g), spec)
-	if errors.Is(err, retrain.ErrReference) {
-		return usageError{err}
-	}
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,7 @@ var hints = []hint{
 	{tracker.ErrLocked, exitError, "; wait for it to finish, or raise --lock-timeout"},
 	{tracker.ErrConflict, exitError, ": pass --replace to add it as a new version of that week, or --week for another week"},
 	{tracker.ErrNoVersions, exitError, ": ingest one first"},
+	{retrain.ErrReference, exitUsage, ""},
 	{retrain.ErrNoReference, exitError, ": accept the one that is the new normal (tracker check accept --week W --reason TEXT), or compare with --against W"},
 	{tracker.ErrBadWeek, exitUsage, ""},
 	{tracker.ErrNoFeature, exitUsage, ""},
