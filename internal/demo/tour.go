@@ -104,10 +104,12 @@ Next:
   bin/tracker --db %[1]s query feature promo_a
   bin/tracker --db %[1]s plot heatmap --experiment permutation --out heatmap.png
   bin/tracker --db %[1]s plot compare %[6]s %[7]s --experiment weight-sum --out compare.png
+  bin/tracker --db %[1]s check                # the newest retrain against the last good one: exit 3 when out of bounds
+  bin/tracker --db %[1]s diff %[9]s %[4]s --data %[10]s --label churned
   bin/tracker --db %[1]s export --out importances.csv
   bin/tracker --db %[1]s run drop-retrain --data %[8]s --label churned --init snapshot --epochs 3 --workers 2
 `, d.DB, took.Round(time.Second), day(s.Fade()), day(s.Shift()),
-		filepath.Join(report, "index.html"), day(s.Weeks[0]), day(s.Newest()), s.Newest().Train)
+		filepath.Join(report, "index.html"), day(s.Weeks[0]), day(s.Newest()), s.Newest().Train, day(s.Weeks[s.Events.Shift-1]), s.Shift().Holdout)
 }
 
 // quoteArgs quotes arguments a shell would split.

@@ -188,7 +188,7 @@ func planCheck(ctx context.Context, env *Env, store *tracker.Store, spec CheckSp
 		}
 	}
 	if computed > 0 {
-		env.notef("compared the weights of %d earlier week pairs, the history the bounds are learned from (stored for later checks)\n", computed)
+		env.notef("compared the weights of %d earlier week pairs: the history the bounds are learned from\n", computed)
 	}
 	return p, nil
 }
