@@ -3,7 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -181,6 +183,18 @@ func writeCheck(w io.Writer, model string, res *tracker.CheckResult) error {
 		how = fmt.Sprintf("%d default bounds: fewer than 4 changes between normal weeks are known, nothing is learned yet", res.Bounds)
 	}
 	fmt.Fprintf(w, "%s: model %s week %s against %s (%s)\n", verdict, model, res.Week, res.Against, how)
+	var missing []string
+	for _, part := range []struct{ prefix, what string }{
+		{"quality/", "quality (run evaluate on both weeks)"},
+		{"importance/", "importance rankings (run permutation or perturb on both weeks)"},
+	} {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(res.Measures)), func(n string) bool { return strings.HasPrefix(n, part.prefix) }) {
+			missing = append(missing, part.what)
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "  not bounded, no records: %s\n", strings.Join(missing, "; "))
+	}
 	for _, v := range res.Violations {
 		value := ""
 		if !math.IsNaN(v.Value) {

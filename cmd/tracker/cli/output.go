@@ -47,6 +47,7 @@ func writeTable(w io.Writer, t *table.Table, format string) error {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "KS >= 0.1", not "KS \u003e= 0.1": the output is read, not embedded in HTML
 	return enc.Encode(v)
 }
 
