@@ -134,13 +134,8 @@ func (s *Store) PutEvaluation(model string, version uint64, e *Evaluation, resta
 			if !restamp {
 				return errUnchanged
 			}
-			var was Evaluation
-			if err := json.Unmarshal(old, &was); err != nil {
+			if enc, err = restamped(old, func(was *Evaluation) *time.Time { return &was.CreatedAt }, e.CreatedAt); err != nil {
 				return fmt.Errorf("%w: model %q version %d: an evaluation record is damaged: %v", ErrDamaged, model, version, err)
-			}
-			was.CreatedAt = e.CreatedAt
-			if enc, err = json.Marshal(&was); err != nil {
-				return err
 			}
 		}
 		added = true
@@ -244,4 +239,16 @@ func (s *Store) EvaluationHistory(model string, n int) ([]EvaluationWeek, error)
 		return nil
 	})
 	return out, err
+}
+
+// restamped is a stored record's JSON with its creation time set to at,
+// so that it speaks for its week again: a --replace back to a record
+// already stored. An error means the stored record does not decode.
+func restamped[T any](old []byte, created func(*T) *time.Time, at time.Time) ([]byte, error) {
+	var was T
+	if err := json.Unmarshal(old, &was); err != nil {
+		return nil, err
+	}
+	*created(&was) = at
+	return json.Marshal(&was)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -73,13 +74,8 @@ func (s *Store) PutProfile(model string, p *DataProfile, bins json.RawMessage, r
 			if !restamp {
 				return errUnchanged
 			}
-			var was DataProfile
-			if err := json.Unmarshal(old, &was); err != nil {
+			if enc, err = restamped(old, func(was *DataProfile) *time.Time { return &was.CreatedAt }, p.CreatedAt); err != nil {
 				return fmt.Errorf("%w: model %q: the data profile %s is damaged: %v", ErrDamaged, model, k, err)
-			}
-			was.CreatedAt = p.CreatedAt
-			if enc, err = json.Marshal(&was); err != nil {
-				return err
 			}
 		}
 		if len(bins) > 0 && mb.Get(binsKey) == nil {
@@ -161,14 +157,29 @@ func SpeakingProfile(ps []*DataProfile, week, role string) *DataProfile {
 	return best
 }
 
-// ProfileWeeks are the weeks ps has a profile of role for, oldest first,
-// each once.
-func ProfileWeeks(ps []*DataProfile, role string) []string {
+// ProfiledWeeks are the weeks the series has a profile of role for,
+// oldest first, each once. It reads the keys alone (week/role/data):
+// a profile is kilobytes a column, and listing the weeks needs none.
+func (s *Store) ProfiledWeeks(model, role string) ([]string, error) {
 	var out []string
-	for _, p := range ps {
-		if p.Role == role && (len(out) == 0 || out[len(out)-1] != p.Week) {
-			out = append(out, p.Week)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		mb, err := modelBucket(tx, model)
+		if err != nil {
+			return err
 		}
-	}
-	return out
+		b := mb.Bucket(bucketProfiles)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			week, rest, ok := strings.Cut(string(k), "/")
+			r, _, ok2 := strings.Cut(rest, "/")
+			if ok && ok2 && r == role && (len(out) == 0 || out[len(out)-1] != week) {
+				out = append(out, week)
+			}
+		}
+		return nil
+	})
+	return out, err
 }

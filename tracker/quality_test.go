@@ -102,7 +102,7 @@ func TestProfilesLandOnceAndKeepTheFirstBins(t *testing.T) {
 	if got := tracker.SpeakingProfile(all, week(0), "train"); got == nil || got.DataSHA256 != "bbbb" {
 		t.Errorf("speaking profile %+v, want the newest", got)
 	}
-	if got := tracker.ProfileWeeks(all, "train"); len(got) != 2 || got[1] != week(3) {
+	if got, err := s.ProfiledWeeks("m", "train"); err != nil || len(got) != 2 || got[1] != week(3) {
 		t.Errorf("train weeks %v", got)
 	}
 	if _, err := s.PutProfile("m", p("2026-13-01", "train", "x", t0), nil, false); err == nil {

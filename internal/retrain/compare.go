@@ -333,12 +333,18 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // readDrift compares the two weeks' data profiles: of role train where
 // both weeks have one, else of role week (the rows runs read).
 func (c *Comparison) readDrift(store *tracker.Store) error {
-	all, err := store.Profiles(c.Model)
+	// The two weeks' profiles alone: a check reads this for every pair of
+	// its history, and a series' profiles are megabytes.
+	inA, err := store.WeekProfiles(c.Model, c.A.Week)
+	if err != nil {
+		return err
+	}
+	inB, err := store.WeekProfiles(c.Model, c.B.Week)
 	if err != nil {
 		return err
 	}
 	for _, role := range []string{"train", tracker.DefaultRole} {
-		pa, pb := tracker.SpeakingProfile(all, c.A.Week, role), tracker.SpeakingProfile(all, c.B.Week, role)
+		pa, pb := tracker.SpeakingProfile(inA, c.A.Week, role), tracker.SpeakingProfile(inB, c.B.Week, role)
 		if pa == nil || pb == nil {
 			continue
 		}
@@ -358,9 +364,9 @@ func (c *Comparison) readDrift(store *tracker.Store) error {
 	return nil
 }
 
-// drifted are the indexes, in the series, of the features whose data
+// Drifted are the indexes, in the series, of the features whose data
 // drifted from A to B.
-func (c *Comparison) drifted() []int {
+func (c *Comparison) Drifted() []int {
 	if c.Drift == nil {
 		return nil
 	}

@@ -149,7 +149,7 @@ var qualityNames = []string{"accuracy", "logloss", "auc", "brier", "ece", "base_
 // from clearly there to negligible in a method that can judge it.
 func (c *Comparison) Rules() []tracker.Violation {
 	var out []tracker.Violation
-	drifted := c.drifted()
+	drifted := c.Drifted()
 	if c.Drift != nil {
 		for _, f := range c.Drift.Features {
 			if !f.Drifted {

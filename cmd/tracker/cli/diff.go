@@ -129,12 +129,7 @@ func diffJSON(d *retrain.Difference) map[string]any {
 	}
 	out["importance"] = imp
 	if c.Drift != nil {
-		drifted := []int{}
-		for _, f := range c.Drift.Features {
-			if f.Drifted {
-				drifted = append(drifted, indexIn(c.Names, f.Name, f.Current))
-			}
-		}
+		drifted := append([]int{}, c.Drifted()...)
 		o := map[string]any{"data_role": c.DriftRole, "drifted": c.Drift.Drifted, "features": len(c.Drift.Features), "drifted_features": drifted}
 		if l := c.Drift.Label; l != nil && l.Judged {
 			o["label"] = map[string]any{"base_rate_a": opt32(l.Reference), "base_rate_b": opt32(l.Current), "p": opt32(l.P), "drifted": l.Drifted}
@@ -220,27 +215,12 @@ func writeDiff(w io.Writer, d *retrain.Difference) error {
 	}
 	if c.Drift != nil {
 		fmt.Fprintf(w, "\ndata (role %s): %d of %d features drifted", c.DriftRole, c.Drift.Drifted, len(c.Drift.Features))
-		if n := c.Drift.Drifted; n > 0 {
-			var idx []int
-			for _, f := range c.Drift.Features {
-				if f.Drifted {
-					idx = append(idx, indexIn(c.Names, f.Name, f.Current))
-				}
-			}
+		if idx := c.Drifted(); len(idx) > 0 {
 			fmt.Fprintf(w, ": %s", featureList(c.Names, idx))
 		}
 		fmt.Fprintln(w)
 	}
 	return nil
-}
-
-func indexIn(names []string, name string, fallback int) int {
-	for i, n := range names {
-		if n == name {
-			return i
-		}
-	}
-	return fallback
 }
 
 func featureList(names []string, idx []int) string {

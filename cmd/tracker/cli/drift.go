@@ -206,21 +206,22 @@ func weekDrift(g *globals, model, week, against, role string) (*driftView, error
 		return nil, err
 	}
 	defer store.Close()
-	all, err := store.Profiles(model)
-	if err != nil {
-		return nil, err
-	}
 	names, err := store.Features(model)
 	if err != nil {
 		return nil, err
 	}
-	if role == "" {
-		role = runs.DefaultRole
-		if len(tracker.ProfileWeeks(all, runs.RoleTrain)) > 0 {
-			role = runs.RoleTrain
-		}
+	defaultRole := role == ""
+	if defaultRole {
+		role = runs.RoleTrain
 	}
-	weeks := tracker.ProfileWeeks(all, role)
+	weeks, err := store.ProfiledWeeks(model, role)
+	if err == nil && defaultRole && len(weeks) == 0 {
+		role = runs.DefaultRole // no train profiles: the rows runs read
+		weeks, err = store.ProfiledWeeks(model, role)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if len(weeks) == 0 {
 		return nil, fact.Errorf(errNoDrift, "model %s has no data profile of role %s: store one with tracker ingest-data FILE.csv, or run a method, which profiles its data", model, role)
 	}
@@ -247,8 +248,13 @@ func weekDrift(g *globals, model, week, against, role string) (*driftView, error
 			return nil, fact.Errorf(errNoDrift, "week %s has no data profile of role %s to compare with; the weeks with one are %s", against, role, weekRange(weeks))
 		}
 	}
-	v := &driftView{model: model, role: role, week: week, against: against, names: names,
-		ref: tracker.SpeakingProfile(all, against, role), cur: tracker.SpeakingProfile(all, week, role)}
+	v := &driftView{model: model, role: role, week: week, against: against, names: names}
+	if v.ref, err = speakingProfile(store, model, against, role); err != nil {
+		return nil, err
+	}
+	if v.cur, err = speakingProfile(store, model, week, role); err != nil {
+		return nil, err
+	}
 	ref, err := decodeProfile(v.ref)
 	if err != nil {
 		return nil, err
@@ -261,6 +267,19 @@ func weekDrift(g *globals, model, week, against, role string) (*driftView, error
 		return nil, fmt.Errorf("week %s against %s: %w", week, against, err)
 	}
 	return v, nil
+}
+
+// speakingProfile reads the profile that speaks for week in role, which
+// ProfiledWeeks said exists.
+func speakingProfile(store *tracker.Store, model, week, role string) (*tracker.DataProfile, error) {
+	ps, err := store.WeekProfiles(model, week)
+	if err != nil {
+		return nil, err
+	}
+	if p := tracker.SpeakingProfile(ps, week, role); p != nil {
+		return p, nil
+	}
+	return nil, fact.Errorf(errNoDrift, "week %s has no data profile of role %s", week, role)
 }
 
 // errNoDrift: the store has no two profiles to compare as asked.

@@ -374,14 +374,7 @@ func (t *featureView) legend() []string {
 			if math.IsNaN(v.modelEffect) && math.IsNaN(v.dataEffect) {
 				continue
 			}
-			part := func(x float64) string {
-				if math.IsNaN(x) {
-					return "not measured"
-				}
-				return signed32(x)
-			}
-			out = append(out, fmt.Sprintf("%s, week %s: change %s; model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s",
-				s.Label, wv.Week, signed32(t.Cells[wi][si].Delta), part(v.modelEffect), part(v.dataEffect)))
+			out = append(out, fmt.Sprintf("%s, week %s: change %s; %s", s.Label, wv.Week, signed32(t.Cells[wi][si].Delta), effectSplit(v.modelEffect, v.dataEffect)))
 		}
 	}
 	return out

@@ -320,14 +320,8 @@ func writeModelTable(w io.Writer, opts *queryModelOptions, weeks []modelWeek) er
 		if c == nil {
 			continue
 		}
-		part := func(name string, x tracker.Numbers) string {
-			if x == nil {
-				return name + " not measured"
-			}
-			return fmt.Sprintf("%s %+.4g", name, roundTrip32(x["accuracy"]))
-		}
-		fmt.Fprintf(w, "week %s: accuracy changed %+.4g; on last week's rows the new model: %s; last week's model on the new rows: %s\n",
-			wk.Week, roundTrip32(c.Delta), part("model effect", wk.modelEffect), part("data effect", wk.dataEffect))
+		fmt.Fprintf(w, "week %s: accuracy changed %s; %s\n", wk.Week, signed32(c.Delta),
+			effectSplit(metricOf(wk.modelEffect, "accuracy"), metricOf(wk.dataEffect, "accuracy")))
 	}
 	return nil
 }

@@ -159,14 +159,7 @@ func crossNotes(prev, cur []*tracker.Experiment, e *tracker.Experiment, moves []
 		if math.IsNaN(m) && math.IsNaN(d) {
 			continue
 		}
-		part := func(x float64) string {
-			if math.IsNaN(x) {
-				return "not measured"
-			}
-			return signed32(x)
-		}
-		out = append(out, fmt.Sprintf("%s changed %s: model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s",
-			experiments.FeatureLabel(names, mv.Index), mv.Change, part(m), part(d)))
+		out = append(out, fmt.Sprintf("%s changed %s: %s", experiments.FeatureLabel(names, mv.Index), mv.Change, effectSplit(m, d)))
 	}
 	return out
 }

@@ -72,14 +72,27 @@ func reportQuality(g *globals, model string, n int) (*report.Quality, error) {
 // effectNote says how a week's accuracy change splits into the model's
 // part and the data's.
 func effectNote(w modelWeek) string {
-	part := func(x tracker.Numbers) string {
-		if x == nil {
+	return fmt.Sprintf("week %s: accuracy %s", w.Week, effectSplit(metricOf(w.modelEffect, "accuracy"), metricOf(w.dataEffect, "accuracy")))
+}
+
+// metricOf is x[name], NaN when x is nil (no cross-records).
+func metricOf(x tracker.Numbers, name string) float64 {
+	if x == nil {
+		return math.NaN()
+	}
+	return value(x, name)
+}
+
+// effectSplit says a change's model effect and data effect (NaN: not
+// measured), as query model, query feature and the report all say it.
+func effectSplit(model, data float64) string {
+	part := func(x float64) string {
+		if math.IsNaN(x) {
 			return "not measured"
 		}
-		return signed32(x["accuracy"])
+		return signed32(x)
 	}
-	return fmt.Sprintf("week %s: accuracy model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s",
-		w.Week, part(w.modelEffect), part(w.dataEffect))
+	return fmt.Sprintf("model effect (the new model on last week's rows) %s, data effect (last week's model on the new rows) %s", part(model), part(data))
 }
 
 // reportDrift is the report's data-drift section for the newest week with
